@@ -1,0 +1,33 @@
+// Lint: typescript-eslint's recommended rules plus the layer rule of DESIGN.md §1:
+// L0/L1 code (everything in src/ but src/node and src/cli) never touches Node I/O, timers or clocks.
+import tseslint from 'typescript-eslint';
+
+const l0l1 = ['src/**/*.ts'];
+const ioFree = {
+  'no-restricted-imports': ['error', {
+    patterns: [
+      { group: ['node:*', 'fs', 'net', 'dgram', 'os', 'child_process', 'worker_threads', 'ws'], message: 'L0/L1 code must not import I/O modules (DESIGN.md §1); receive a Runtime instead.' },
+      { group: ['**/node/*', '**/cli/*'], message: 'imports point down only: L0/L1 must not import src/node or src/cli.' },
+    ],
+  }],
+  'no-restricted-globals': ['error',
+    { name: 'setTimeout', message: 'use the injected Timers (DESIGN.md §3)' },
+    { name: 'setInterval', message: 'use the injected Timers (DESIGN.md §3)' },
+    { name: 'setImmediate', message: 'use the injected Timers' },
+    { name: 'performance', message: 'use the injected Clock' },
+    { name: 'process', message: 'L0/L1 code never reads process' },
+  ],
+  'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'use the injected Clock' }],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'test/interop/build/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  { files: l0l1, ignores: ['src/node/**', 'src/cli/**', 'src/**/*.test.ts'], rules: ioFree },
+);

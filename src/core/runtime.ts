@@ -1,0 +1,72 @@
+/**
+ * The injected runtime of every L1 state machine: clock, timers, UDP and randomness.
+ * `src/node` provides the real one, `phaselock/testing` a virtual one.
+ * @module
+ */
+
+/** Host time source: integer microseconds from one monotonic clock. */
+export interface Clock {
+  micros(): number;
+}
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+/** Protocol timers, kept apart from the host Clock (an audio clock may replace the latter). */
+export interface Timers {
+  /** Calls `fn` once after `delayMicros` (≥ 0). */
+  setTimeout(fn: () => void, delayMicros: number): TimerHandle;
+}
+
+export interface UdpRemote {
+  address: string;
+  port: number;
+}
+
+export interface UdpSocket {
+  /** Sends one datagram; errors are reported through the socket's `onError`. */
+  send(data: Uint8Array, port: number, address: string): void;
+  close(): void;
+}
+
+export interface UdpOpenOptions {
+  /** Local interface address to bind (and, for multicast, to join on). */
+  interfaceAddress: string;
+  /** 0 (default) = ephemeral port. */
+  port?: number;
+  /** Join this group on `interfaceAddress` and receive datagrams sent to it on `port`. */
+  multicastGroup?: string;
+  /** Enable multicast loopback for sends from this socket (only loopback gateways, spec 01 §2). */
+  multicastLoopback?: boolean;
+  onListening(port: number): void;
+  onMessage(data: Uint8Array, from: UdpRemote): void;
+  onError(err: Error): void;
+}
+
+export interface InterfaceAddress {
+  name: string;
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  internal: boolean;
+  /** CIDR prefix length. */
+  prefixLength: number;
+}
+
+export interface Network {
+  openUdp(options: UdpOpenOptions): UdpSocket;
+  interfaces(): InterfaceAddress[];
+}
+
+export interface Random {
+  bytes(n: number): Uint8Array;
+  /** Uniform in [0, 1). */
+  float(): number;
+}
+
+export interface Runtime {
+  clock: Clock;
+  timers: Timers;
+  network: Network;
+  random: Random;
+}

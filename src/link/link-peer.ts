@@ -1,0 +1,510 @@
+/**
+ * The Link peer state machine (L1): sessions, election and merging, timeline and start/stop
+ * gossip on top of gateways and measurements (link-wire-spec 01, 02 §7–§8). It runs on an
+ * injected Runtime; `phaselock`'s `Link` class gives it the Node runtime.
+ *
+ * Internally the session timeline is kept as on the wire (ghost time) plus the ghost
+ * transform (`ghost = host + intercept`) and `beatOffset`: the application's beat magnitude
+ * minus the session beat. The application sees the session grid (phase) and its own magnitude.
+ * @module
+ */
+import { Emitter } from '../core/emitter.ts';
+import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
+import { nonNegative } from '../core/checks.ts';
+import type { Clock, Runtime, TimerHandle, UdpRemote } from '../core/runtime.ts';
+import type { PeerState } from './discovery-codec.ts';
+import { Gateway, type GatewayHost, type GatewayPeer } from './gateway.ts';
+import { Measurement, type MeasurementResult } from './measurement.ts';
+import type { MeasurementMessage } from './measurement-codec.ts';
+import { SessionState } from './session-state.ts';
+import { beatsAtTime, bpmToMicrosPerBeat, clampBpm, clampMicrosPerBeat, microsPerBeatToBpm, timeAtBeats } from './timeline.ts';
+import { DEFAULT_START_STOP, nodeIdFromBytes, sameStartStop, type NodeId, type StartStopState, type Timeline } from './types.ts';
+
+export const JOIN_THRESHOLD_MICROS = 500_000;
+export const REMEASURE_MICROS = 30_000_000;
+export const RESCAN_MICROS = 5_000_000;
+/** Foreign sessions remembered at most (a flood of random session ids cannot grow memory). */
+export const MAX_KNOWN_SESSIONS = 64;
+const WARNINGS_PER_SECOND = 20;
+
+export interface LinkPeerOptions {
+  /** Initial tempo (default 120), clamped to [20, 999]. */
+  bpm?: number;
+  /** Follow and send start/stop changes (default false, as in Link). */
+  startStopSync?: boolean;
+  /** Interface names or IPv4 addresses to use (default: every IPv4 interface, loopback included). */
+  interfaces?: string[];
+}
+
+export interface LinkEvents {
+  peers: [numPeers: number];
+  tempo: [bpm: number];
+  playing: [isPlaying: boolean];
+  warning: [error: PhaselockError];
+}
+
+interface KnownSession {
+  timeline: Timeline;
+  intercept?: number;
+  measuring?: boolean;
+}
+
+interface Snapshot {
+  timeline: Timeline;
+  isPlaying: boolean;
+  time: number;
+}
+
+interface ActiveMeasurement {
+  gateway: Gateway;
+  m: Measurement;
+}
+
+export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
+  readonly clock: Clock;
+  protected readonly rt: Runtime;
+  nodeId: NodeId;
+  private sessionId: NodeId;
+  private timeline: Timeline;
+  private intercept: number;
+  private beatOffset = 0;
+  private sessionStartStop: StartStopState = DEFAULT_START_STOP;
+  private app = { isPlaying: false, time: 0 };
+  private localBpm: number;
+  private syncStartStop: boolean;
+  private readonly interfaceFilter: string[] | undefined;
+  private readonly gateways = new Map<string, Gateway>();
+  private readonly sessions = new Map<NodeId, KnownSession>();
+  private readonly measurements: ActiveMeasurement[] = [];
+  private readonly lastPeerStartStop = new Map<NodeId, StartStopState>();
+  private readonly snapshots = new WeakMap<SessionState, Snapshot>();
+  private remeasureTimer: TimerHandle | undefined;
+  private scanTimer: TimerHandle | undefined;
+  private isEnabled = false;
+  private reportedPeers = 0;
+  private reportedTempo: number;
+  private warnBudget = { windowStart: -Infinity, count: 0, suppressed: 0 };
+
+  constructor(runtime: Runtime, options: LinkPeerOptions = {}) {
+    super();
+    this.rt = runtime;
+    this.clock = runtime.clock;
+    const bpm = clampBpm(nonNegative('bpm', options.bpm ?? 120));
+    this.localBpm = bpm;
+    this.reportedTempo = bpm;
+    this.syncStartStop = options.startStopSync ?? false;
+    this.interfaceFilter = options.interfaces;
+    this.nodeId = this.newNodeId();
+    this.sessionId = this.nodeId;
+    this.intercept = -this.clock.micros();
+    this.timeline = { tempo: bpmToMicrosPerBeat(bpm), beatOrigin: 0, timeOrigin: 0 };
+  }
+
+  get enabled(): boolean {
+    return this.isEnabled;
+  }
+
+  /** Peers in our session (not counting ourselves). */
+  get numPeers(): number {
+    const ids = new Set<NodeId>();
+    for (const gw of this.gateways.values()) {
+      for (const p of gw.peers.values()) if (p.state.sessionId === this.sessionId) ids.add(p.nodeId);
+    }
+    return ids.size;
+  }
+
+  get startStopSyncEnabled(): boolean {
+    return this.syncStartStop;
+  }
+
+  set startStopSyncEnabled(on: boolean) {
+    this.syncStartStop = on === true;
+  }
+
+  /** Joins the network: founds a fresh session and starts discovery. */
+  enable(): void {
+    if (this.isEnabled) return;
+    this.isEnabled = true;
+    this.foundSession();
+    this.scan();
+  }
+
+  /** Leaves the network: byebye on every gateway; the timeline stays, local. */
+  disable(): void {
+    if (!this.isEnabled) return;
+    this.isEnabled = false;
+    this.scanTimer?.cancel();
+    this.remeasureTimer?.cancel();
+    for (const a of this.measurements.splice(0)) a.m.cancel('disabled');
+    for (const gw of [...this.gateways.values()]) gw.close();
+    this.gateways.clear();
+    this.sessions.clear();
+    this.lastPeerStartStop.clear();
+    this.updatePeerCount(false);
+  }
+
+  /** Session state for the application thread. Pure snapshot; change it and commit. */
+  captureAppSessionState(): SessionState {
+    const s = new SessionState({
+      timeline: this.clientTimeline(),
+      isPlaying: this.app.isPlaying,
+      timeForIsPlaying: this.app.time,
+      respectQuantum: this.numPeers > 0,
+      bpm: this.localBpm,
+    });
+    this.snapshots.set(s, { timeline: s.timeline, isPlaying: s.isPlaying, time: s.timeForIsPlaying() });
+    return s;
+  }
+
+  /** Applies what the application changed in `state`; peers hear of it at once. */
+  commitAppSessionState(state: SessionState): void {
+    if (!(state instanceof SessionState)) throw new TypeError('commitAppSessionState takes a SessionState');
+    const origin = this.snapshots.get(state);
+    this.snapshots.delete(state);
+    const now = this.clock.micros();
+    let announce = false;
+    const c = state.timeline;
+    if (!origin || c.tempo !== origin.timeline.tempo || c.timeOrigin !== origin.timeline.timeOrigin) {
+      announce = this.setSessionLine(c, now) || announce;
+      this.localBpm = state.tempo;
+    } else if (c.beatOrigin !== origin.timeline.beatOrigin) {
+      this.beatOffset = c.beatOrigin;
+    }
+    if (!origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.time) {
+      announce = this.setStartStop(state.isPlaying, state.timeForIsPlaying(), now) || announce;
+    }
+    if (announce) this.announce();
+    this.emitTempoIfChanged();
+  }
+
+  /** Same as captureAppSessionState: JavaScript has no audio thread to protect, the call never blocks. */
+  captureAudioSessionState(): SessionState {
+    return this.captureAppSessionState();
+  }
+
+  /** Same as commitAppSessionState; safe to call from an audio callback (no I/O, no allocation beyond the message). */
+  commitAudioSessionState(state: SessionState): void {
+    this.commitAppSessionState(state);
+  }
+
+  // ---- GatewayHost --------------------------------------------------------------------
+
+  peerState(): PeerState {
+    return { timeline: this.timeline, sessionId: this.sessionId, startStop: this.sessionStartStop };
+  }
+
+  pongInfo(): { sessionId: NodeId; ghostTime: number } {
+    return { sessionId: this.sessionId, ghostTime: this.clock.micros() + this.intercept };
+  }
+
+  onPeerState(gw: Gateway, peer: GatewayPeer): void {
+    const { sessionId, timeline } = peer.state;
+    if (!sessionId || !timeline) {
+      this.warn('E_PROTOCOL', `peer ${peer.nodeId} announced no ${sessionId ? 'timeline' : 'session'}; ignored its state`);
+      return;
+    }
+    if (timeline.tempo <= 0) {
+      this.warn('E_PROTOCOL', `peer ${peer.nodeId} announced an absurd tempo of ${timeline.tempo} µs/beat; ignored its state`);
+      return;
+    }
+    const tl = { ...timeline, tempo: clampMicrosPerBeat(timeline.tempo) };
+    if (sessionId === this.sessionId) {
+      if (tl.beatOrigin > this.timeline.beatOrigin) this.adoptTimeline(tl);
+      this.onStartStop(peer.nodeId, peer.state.startStop);
+    } else {
+      if (peer.state.startStop) this.lastPeerStartStop.set(peer.nodeId, peer.state.startStop);
+      this.onForeignSession(sessionId, tl, gw);
+    }
+    this.updatePeerCount(true);
+  }
+
+  onPeerGone(_gw: Gateway, nodeId: NodeId, reason: 'byebye' | 'timeout' | 'closed'): void {
+    if (![...this.gateways.values()].some((g) => g.peers.has(nodeId))) this.lastPeerStartStop.delete(nodeId);
+    this.forgetSessionsWithoutPeers();
+    this.updatePeerCount(reason !== 'closed');
+  }
+
+  onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote): boolean {
+    const a = this.measurements.find((x) => x.gateway === gw && x.m.target.address === from.address && x.m.target.port === from.port);
+    if (!a) return false;
+    a.m.onPong(pong);
+    return true;
+  }
+
+  warn(code: string, message: string): void {
+    const now = this.clock.micros();
+    const b = this.warnBudget;
+    if (now - b.windowStart >= 1_000_000) {
+      b.windowStart = now;
+      b.count = 0;
+    }
+    if (++b.count > WARNINGS_PER_SECOND) {
+      b.suppressed++;
+      return;
+    }
+    const suffix = b.suppressed > 0 ? ` (${b.suppressed} similar warnings suppressed)` : '';
+    b.suppressed = 0;
+    this.emit('warning', new PhaselockError(code as PhaselockErrorCode, message + suffix));
+  }
+
+  protected override onListenerError(err: unknown): void {
+    if (this.listenerCount('warning') === 0) return;
+    this.warn('E_STATE', `an event listener threw: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  // ---- sessions -----------------------------------------------------------------------
+
+  /** The application timeline: session grid on the host clock, our own beat magnitude. */
+  private clientTimeline(): Timeline {
+    return {
+      tempo: this.timeline.tempo,
+      beatOrigin: this.beatOffset,
+      timeOrigin: timeAtBeats(this.timeline, 0) - this.intercept,
+    };
+  }
+
+  /** After the session line or transform moved: keep the application's raw beat continuous now. */
+  private keepBeatContinuous(before: Timeline): void {
+    const now = this.clock.micros();
+    const raw = beatsAtTime(before, now);
+    const after = this.clientTimeline();
+    this.beatOffset = raw - beatsAtTime({ ...after, beatOrigin: 0 }, now);
+  }
+
+  /** A fresh session of our own: new node id, ghost time 0 now, same tempo and phase (spec 02 §7.3). */
+  private foundSession(): void {
+    const before = this.clientTimeline();
+    const now = this.clock.micros();
+    const sessionBeatNow = beatsAtTime(this.timeline, now + this.intercept);
+    this.nodeId = this.newNodeId();
+    this.sessionId = this.nodeId;
+    this.intercept = -now;
+    this.timeline = { tempo: this.timeline.tempo, beatOrigin: sessionBeatNow, timeOrigin: 0 };
+    this.sessionStartStop = DEFAULT_START_STOP;
+    this.sessions.clear();
+    for (const a of this.measurements.splice(0)) a.m.cancel('new session');
+    this.remeasureTimer?.cancel();
+    this.keepBeatContinuous(before);
+    this.announce();
+  }
+
+  private adoptTimeline(tl: Timeline): void {
+    const before = this.clientTimeline();
+    this.timeline = tl;
+    this.keepBeatContinuous(before);
+    this.announce();
+    this.emitTempoIfChanged();
+  }
+
+  /** Applies an application timeline as the new session line; true when it changed. */
+  private setSessionLine(c: Timeline, now: number): boolean {
+    const zero: Timeline = { tempo: c.tempo, beatOrigin: 0, timeOrigin: c.timeOrigin + this.intercept };
+    let bo = beatsAtTime(zero, now + this.intercept);
+    if (bo <= this.timeline.beatOrigin) bo = this.timeline.beatOrigin + 1;
+    const next = { tempo: c.tempo, beatOrigin: bo, timeOrigin: timeAtBeats(zero, bo) };
+    this.beatOffset = c.beatOrigin;
+    const changed = next.tempo !== this.timeline.tempo || timeAtBeats(next, 0) !== timeAtBeats(this.timeline, 0);
+    this.timeline = next;
+    return changed;
+  }
+
+  private setStartStop(isPlaying: boolean, time: number, now: number): boolean {
+    const wasPlaying = this.app.isPlaying;
+    this.app = { isPlaying, time };
+    if (wasPlaying !== isPlaying) this.emit('playing', isPlaying);
+    if (!this.syncStartStop) return false;
+    this.sessionStartStop = {
+      isPlaying,
+      beats: beatsAtTime(this.timeline, time + this.intercept),
+      timestamp: Math.max(now + this.intercept, this.sessionStartStop.timestamp + 1),
+    };
+    return true;
+  }
+
+  /** Start/stop gossip (spec 02 §8): edge-triggered per peer, latest timestamp wins, always relayed. */
+  private onStartStop(peerId: NodeId, st: StartStopState | undefined): void {
+    if (!st) return;
+    const last = this.lastPeerStartStop.get(peerId);
+    this.lastPeerStartStop.set(peerId, st);
+    if (last && sameStartStop(last, st)) return;
+    if (st.timestamp <= this.sessionStartStop.timestamp) return;
+    this.sessionStartStop = st;
+    this.announce();
+    if (!this.syncStartStop || sameStartStop(st, DEFAULT_START_STOP)) return;
+    const time = timeAtBeats(this.timeline, st.beats) - this.intercept;
+    const was = this.app.isPlaying;
+    this.app = { isPlaying: st.isPlaying, time };
+    if (was !== st.isPlaying) this.emit('playing', st.isPlaying);
+  }
+
+  private onForeignSession(sessionId: NodeId, tl: Timeline, gw: Gateway): void {
+    let known = this.sessions.get(sessionId);
+    if (!known) {
+      if (this.sessions.size >= MAX_KNOWN_SESSIONS) {
+        this.warn('E_PROTOCOL', `too many foreign sessions (${MAX_KNOWN_SESSIONS}); ignored session ${sessionId}`);
+        return;
+      }
+      known = { timeline: tl };
+      this.sessions.set(sessionId, known);
+    } else if (tl.beatOrigin > known.timeline.beatOrigin) {
+      known.timeline = tl;
+    }
+    if (known.intercept === undefined && !known.measuring) this.measureSession(sessionId, gw);
+  }
+
+  /** Starts a measurement of `sessionId`, aimed at its founder if visible (spec 02 §7.1). */
+  private measureSession(sessionId: NodeId, preferred?: Gateway): boolean {
+    const target = this.pickTarget(sessionId, preferred);
+    if (!target) return false;
+    const known = this.sessions.get(sessionId);
+    if (known) known.measuring = true;
+    const { gateway, endpoint } = target;
+    const entry: ActiveMeasurement = {
+      gateway,
+      m: new Measurement(
+        { clock: this.clock, timers: this.rt.timers, send: (d, to) => gateway.sendPing(d, to) },
+        endpoint,
+        sessionId,
+        (r) => {
+          const i = this.measurements.indexOf(entry);
+          if (i >= 0) this.measurements.splice(i, 1);
+          this.onMeasured(sessionId, r);
+        },
+      ),
+    };
+    this.measurements.push(entry);
+    entry.m.start();
+    return true;
+  }
+
+  private pickTarget(sessionId: NodeId, preferred?: Gateway) {
+    let fallback: { gateway: Gateway; endpoint: { address: string; port: number } } | undefined;
+    const gws = [...this.gateways.values()].sort((a) => (a === preferred ? -1 : 0));
+    for (const gateway of gws) {
+      for (const p of gateway.peers.values()) {
+        const endpoint = p.state.measurementV4;
+        if (p.state.sessionId !== sessionId || !endpoint) continue;
+        if (p.nodeId === sessionId) return { gateway, endpoint };
+        fallback ??= { gateway, endpoint };
+      }
+    }
+    return fallback;
+  }
+
+  private onMeasured(sessionId: NodeId, r: MeasurementResult): void {
+    if (!this.isEnabled) return;
+    if (sessionId === this.sessionId) {
+      if (r.ok) this.setIntercept(r.intercept);
+      else this.warn('E_TIMEOUT', `re-measurement of session ${sessionId} failed: ${r.reason}`);
+      this.scheduleRemeasure();
+      return;
+    }
+    const known = this.sessions.get(sessionId);
+    if (!known) return;
+    known.measuring = false;
+    if (!r.ok) {
+      // Forgotten; the next alive naming it starts a fresh attempt (spec 02 §7.1).
+      this.sessions.delete(sessionId);
+      return;
+    }
+    known.intercept = r.intercept;
+    const diff = r.intercept - this.intercept; // g_new − g_cur at any instant
+    if (diff > JOIN_THRESHOLD_MICROS || (Math.abs(diff) < JOIN_THRESHOLD_MICROS && sessionId < this.sessionId)) {
+      this.join(sessionId, known, r.intercept);
+    }
+  }
+
+  private join(sessionId: NodeId, known: KnownSession, intercept: number): void {
+    const before = this.clientTimeline();
+    this.sessions.set(this.sessionId, { timeline: this.timeline, intercept: this.intercept });
+    this.sessions.delete(sessionId);
+    this.sessionId = sessionId;
+    this.timeline = known.timeline;
+    this.intercept = intercept;
+    this.sessionStartStop = DEFAULT_START_STOP;
+    this.keepBeatContinuous(before);
+    this.announce();
+    this.updatePeerCount(true);
+    this.emitTempoIfChanged();
+    this.scheduleRemeasure();
+  }
+
+  private setIntercept(intercept: number): void {
+    const before = this.clientTimeline();
+    this.intercept = intercept;
+    this.keepBeatContinuous(before);
+  }
+
+  private scheduleRemeasure(): void {
+    this.remeasureTimer?.cancel();
+    if (this.sessionId === this.nodeId) return;
+    this.remeasureTimer = this.rt.timers.setTimeout(() => {
+      if (!this.isEnabled) return;
+      if (!this.measureSession(this.sessionId)) this.scheduleRemeasure();
+    }, REMEASURE_MICROS);
+  }
+
+  private forgetSessionsWithoutPeers(): void {
+    for (const id of [...this.sessions.keys()]) {
+      const alive = [...this.gateways.values()].some((g) => [...g.peers.values()].some((p) => p.state.sessionId === id));
+      if (!alive && !this.sessions.get(id)?.measuring) this.sessions.delete(id);
+    }
+  }
+
+  private updatePeerCount(mayReset: boolean): void {
+    const n = this.numPeers;
+    if (n === this.reportedPeers) return;
+    const lost = this.reportedPeers > 0 && n === 0;
+    this.reportedPeers = n;
+    this.emit('peers', n);
+    if (lost && mayReset && this.isEnabled) {
+      this.foundSession();
+      this.updatePeerCount(false);
+    }
+  }
+
+  private emitTempoIfChanged(): void {
+    const bpmFromWire = microsPerBeatToBpm(this.timeline.tempo);
+    const bpm = bpmToMicrosPerBeat(this.localBpm) === this.timeline.tempo ? this.localBpm : bpmFromWire;
+    this.localBpm = bpm;
+    if (bpm !== this.reportedTempo) {
+      this.reportedTempo = bpm;
+      this.emit('tempo', bpm);
+    }
+  }
+
+  private announce(): void {
+    for (const gw of this.gateways.values()) gw.announce();
+  }
+
+  // ---- interfaces ---------------------------------------------------------------------
+
+  /** Opens gateways for new interfaces and closes vanished ones; repeats every 5 s. */
+  private scan(): void {
+    if (!this.isEnabled) return;
+    const wanted = new Map<string, boolean>();
+    for (const i of this.rt.network.interfaces()) {
+      if (i.family !== 'IPv4') continue;
+      if (this.interfaceFilter && !this.interfaceFilter.some((f) => f === i.name || f === i.address)) continue;
+      wanted.set(i.address, i.internal);
+    }
+    for (const [address, gw] of [...this.gateways]) {
+      if (!wanted.has(address)) {
+        this.gateways.delete(address);
+        gw.close();
+      }
+    }
+    for (const [address, internal] of wanted) {
+      if (this.gateways.has(address)) continue;
+      const gw = new Gateway(this.rt, this, address, internal || address.startsWith('127.'));
+      this.gateways.set(address, gw);
+      gw.open();
+    }
+    this.scanTimer?.cancel();
+    this.scanTimer = this.rt.timers.setTimeout(() => this.scan(), RESCAN_MICROS);
+  }
+
+  private newNodeId(): NodeId {
+    return nodeIdFromBytes(this.rt.random.bytes(8));
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * One clock measurement against a peer's measurement endpoint (link-wire-spec 02 §4.2, §5):
+ * a chain of pings paced by the pongs, a 50 ms retry timer with a cumulative budget of 5,
+ * completion at more than 100 offset samples, result = median.
+ * Pongs are correlated by source endpoint (the [N] option of §4.2).
+ * @module
+ */
+import { roundHalfAway } from '../core/checks.ts';
+import type { Clock, TimerHandle, Timers } from '../core/runtime.ts';
+import { encodeMeasurement, PING, type MeasurementMessage } from './measurement-codec.ts';
+import type { Endpoint, NodeId } from './types.ts';
+
+export const RETRY_MICROS = 50_000;
+export const MAX_RETRIES = 5;
+export const SAMPLES_REQUIRED = 100;
+
+export type MeasurementResult =
+  | { ok: true; intercept: number; samples: number }
+  | { ok: false; reason: string };
+
+export interface MeasurementDeps {
+  clock: Clock;
+  timers: Timers;
+  send(data: Uint8Array, to: Endpoint): void;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export class Measurement {
+  readonly target: Endpoint;
+  readonly sessionId: NodeId;
+  private readonly samples: number[] = [];
+  private retries = 0;
+  private timer: TimerHandle | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly deps: MeasurementDeps,
+    target: Endpoint,
+    sessionId: NodeId,
+    private readonly done: (r: MeasurementResult) => void,
+  ) {
+    this.target = target;
+    this.sessionId = sessionId;
+  }
+
+  get active(): boolean {
+    return !this.finished;
+  }
+
+  start(): void {
+    this.ping();
+  }
+
+  /** Feeds a decoded pong that came from `target`. */
+  onPong(pong: MeasurementMessage): void {
+    if (this.finished) return;
+    if (pong.sessionId !== this.sessionId) {
+      this.finish({ ok: false, reason: `pong names session ${pong.sessionId ?? '(none)'}, expected ${this.sessionId}` });
+      return;
+    }
+    const ht = this.deps.clock.micros();
+    const gt = pong.ghostTime ?? 0;
+    const pht = pong.hostTime ?? 0;
+    const pgt = pong.prevGhostTime ?? 0;
+    if (gt !== 0 && pht !== 0) {
+      this.samples.push(gt - (ht + pht) / 2);
+      if (pgt !== 0) this.samples.push((gt + pgt) / 2 - pht);
+    }
+    if (this.samples.length > SAMPLES_REQUIRED) {
+      this.finish({ ok: true, intercept: roundHalfAway(median(this.samples)), samples: this.samples.length });
+      return;
+    }
+    this.ping(gt || undefined);
+  }
+
+  cancel(reason = 'cancelled'): void {
+    this.finish({ ok: false, reason });
+  }
+
+  private ping(prevGhostTime?: number): void {
+    const msg: MeasurementMessage = { type: PING, hostTime: this.deps.clock.micros() };
+    if (prevGhostTime !== undefined) msg.prevGhostTime = prevGhostTime;
+    this.deps.send(encodeMeasurement(msg), this.target);
+    this.timer?.cancel();
+    this.timer = this.deps.timers.setTimeout(() => this.onTimeout(), RETRY_MICROS);
+  }
+
+  private onTimeout(): void {
+    if (this.finished) return;
+    if (this.retries >= MAX_RETRIES) {
+      this.finish({ ok: false, reason: `no pong within ${RETRY_MICROS / 1000} ms after ${MAX_RETRIES} retries` });
+      return;
+    }
+    this.retries++;
+    this.ping();
+  }
+
+  private finish(r: MeasurementResult): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.timer?.cancel();
+    this.done(r);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * `SessionState`: Link's public application view of the session — tempo, beat, phase and
+ * transport on the host clock. Pure: it changes only itself; hand it back to
+ * `Link.commitAppSessionState` (or the audio variant) to apply the change.
+ * @module
+ */
+import { bool, finiteNumber, nonNegative, timeMicros as checkTime } from '../core/checks.ts';
+import { alignUp, fromPhaseEncodedBeats, phase, toPhaseEncodedBeats } from './phase.ts';
+import {
+  beatsToMicroBeats,
+  bpmToMicrosPerBeat,
+  clampBpm,
+  microBeatsToBeats,
+  microsPerBeatToBpm,
+  mulDivRound,
+  withTempoAt,
+} from './timeline.ts';
+import type { Timeline } from './types.ts';
+
+export interface SessionStateInit {
+  /** Application timeline on the host clock (tempo µs/beat, beatOrigin µb, timeOrigin µs). */
+  timeline: Timeline;
+  isPlaying?: boolean;
+  /** Host µs at which the transport starts/stopped. */
+  timeForIsPlaying?: number;
+  /**
+   * True when other peers share the session: `requestBeatAtTime` then keeps the shared phase
+   * and waits for the next matching beat instead of re-mapping the timeline.
+   */
+  respectQuantum?: boolean;
+  /** The bpm last set locally, returned by `tempo` while it still matches the timeline. */
+  bpm?: number;
+}
+
+const quantumMicroBeats = (q: unknown) => beatsToMicroBeats(nonNegative('quantum', q));
+
+export class SessionState {
+  private tl: Timeline;
+  private playing: boolean;
+  private playTime: number;
+  private localBpm: number | undefined;
+  /** Whether beat requests must respect the session's phase (peers present). */
+  readonly respectQuantum: boolean;
+
+  constructor(init: SessionStateInit) {
+    this.tl = { ...init.timeline };
+    this.playing = init.isPlaying ?? false;
+    this.playTime = init.timeForIsPlaying ?? 0;
+    this.respectQuantum = init.respectQuantum ?? false;
+    this.localBpm = init.bpm;
+  }
+
+  /** The application timeline (host clock). */
+  get timeline(): Timeline {
+    return this.tl;
+  }
+
+  /** Tempo in bpm, within [20, 999]. */
+  get tempo(): number {
+    const bpm = this.localBpm;
+    if (bpm !== undefined && bpmToMicrosPerBeat(bpm) === this.tl.tempo) return clampBpm(bpm);
+    return microsPerBeatToBpm(this.tl.tempo);
+  }
+
+  /** Whether the transport is playing. */
+  get isPlaying(): boolean {
+    return this.playing;
+  }
+
+  /**
+   * The beat at host time `timeMicros` for `quantum`. Its phase is shared by all peers; its
+   * magnitude is this instance's own. Pure.
+   * @example state.beatAtTime(link.clock.micros(), 4)
+   */
+  beatAtTime(timeMicros: number, quantum: number): number {
+    const t = checkTime('timeMicros', timeMicros);
+    return microBeatsToBeats(toPhaseEncodedBeats(this.tl, t, quantumMicroBeats(quantum)));
+  }
+
+  /** Phase in [0, quantum) at host time `timeMicros`. Pure. */
+  phaseAtTime(timeMicros: number, quantum: number): number {
+    const t = checkTime('timeMicros', timeMicros);
+    const q = quantumMicroBeats(quantum);
+    return microBeatsToBeats(phase(toPhaseEncodedBeats(this.tl, t, q), q));
+  }
+
+  /** Host time (µs) of `beat` for `quantum`; inverse of beatAtTime. Pure. */
+  timeAtBeat(beat: number, quantum: number): number {
+    const b = beatsToMicroBeats(finiteNumber('beat', beat));
+    return fromPhaseEncodedBeats(this.tl, b, quantumMicroBeats(quantum));
+  }
+
+  /** Sets the tempo (clamped to [20, 999] bpm) from host time `atTimeMicros` on. */
+  setTempo(bpm: number, atTimeMicros: number): void {
+    const value = clampBpm(finiteNumber('bpm', bpm));
+    const at = checkTime('atTimeMicros', atTimeMicros);
+    this.tl = withTempoAt(this.tl, bpmToMicrosPerBeat(value), at);
+    this.localBpm = value;
+  }
+
+  /**
+   * Maps `beat` to `timeMicros` for `quantum`. Alone in a session this re-maps at once
+   * (`beatAtTime(time, q) === beat` afterwards). With peers it keeps the shared phase and maps
+   * `beat` to the next time ≥ `timeMicros` having the phase of `beat` (a count-in).
+   */
+  requestBeatAtTime(beat: number, timeMicros: number, quantum: number): void {
+    if (!this.respectQuantum) {
+      this.forceBeatAtTime(beat, timeMicros, quantum);
+      return;
+    }
+    const b = beatsToMicroBeats(finiteNumber('beat', beat));
+    const t = checkTime('timeMicros', timeMicros);
+    const q = quantumMicroBeats(quantum);
+    const current = toPhaseEncodedBeats(this.tl, t, q);
+    const next = alignUp(current, b, q);
+    // A whole number of quanta: the phase reference (beats − beatOrigin) is untouched.
+    this.tl = { ...this.tl, beatOrigin: this.tl.beatOrigin + (b - next) };
+  }
+
+  /**
+   * Re-maps `beat` to `timeMicros` for `quantum` for every peer of the session, moving the
+   * shared phase. Use sparingly: other peers hear a jump.
+   */
+  forceBeatAtTime(beat: number, timeMicros: number, quantum: number): void {
+    const b = beatsToMicroBeats(finiteNumber('beat', beat));
+    const t = checkTime('timeMicros', timeMicros);
+    const q = quantumMicroBeats(quantum);
+    const shift = b - toPhaseEncodedBeats(this.tl, t, q);
+    // Translate the whole line (raw beats and phase reference together) by `shift` beats.
+    const timeShift = mulDivRound(shift, this.tl.tempo, 1_000_000);
+    this.tl = { ...this.tl, timeOrigin: this.tl.timeOrigin - timeShift };
+  }
+
+  /** Starts or stops the transport at host time `timeMicros`. */
+  setIsPlaying(isPlaying: boolean, timeMicros: number): void {
+    this.playing = bool('isPlaying', isPlaying);
+    this.playTime = checkTime('timeMicros', timeMicros);
+  }
+
+  /** Host time (µs) at which the transport started or stopped. */
+  timeForIsPlaying(): number {
+    return this.playTime;
+  }
+
+  /** If playing, maps `beat` to the start time (see requestBeatAtTime); otherwise no-op. */
+  requestBeatAtStartPlayingTime(beat: number, quantum: number): void {
+    if (this.playing) this.requestBeatAtTime(beat, this.playTime, quantum);
+  }
+
+  /** Sets the transport at `timeMicros` and requests `beat` there for `quantum`. */
+  setIsPlayingAndRequestBeatAtTime(isPlaying: boolean, timeMicros: number, beat: number, quantum: number): void {
+    this.setIsPlaying(isPlaying, timeMicros);
+    this.requestBeatAtStartPlayingTime(beat, quantum);
+  }
+
+  /** A copy that can be changed independently. */
+  clone(): SessionState {
+    return new SessionState({
+      timeline: this.tl,
+      isPlaying: this.playing,
+      timeForIsPlaying: this.playTime,
+      respectQuantum: this.respectQuantum,
+      bpm: this.localBpm,
+    });
+  }
+}
+
