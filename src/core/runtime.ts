@@ -40,7 +40,8 @@ export interface UdpOpenOptions {
   /** Enable multicast loopback for sends from this socket (only loopback gateways, spec 01 §2). */
   multicastLoopback?: boolean;
   onListening(port: number): void;
-  onMessage(data: Uint8Array, from: UdpRemote): void;
+  /** `receivedAtMicros`: host time stamped as early as the runtime can (for clock measurement). */
+  onMessage(data: Uint8Array, from: UdpRemote, receivedAtMicros?: number): void;
   onError(err: Error): void;
 }
 

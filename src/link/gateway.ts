@@ -43,7 +43,7 @@ export interface GatewayHost {
   pongInfo(): { sessionId: NodeId; ghostTime: number };
   onPeerState(gw: Gateway, peer: GatewayPeer): void;
   onPeerGone(gw: Gateway, nodeId: NodeId, reason: 'byebye' | 'timeout' | 'closed'): void;
-  onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote): boolean;
+  onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote, receivedAtMicros: number): boolean;
   warn(code: string, message: string): void;
 }
 
@@ -99,7 +99,7 @@ export class Gateway {
     this.measure = net.openUdp({
       interfaceAddress: this.address,
       onListening: (port) => { this.measurePort = port; this.maybeStart(); },
-      onMessage: (d, from) => this.onMeasurement(d, from),
+      onMessage: (d, from, at) => this.onMeasurement(d, from, at),
       onError: onError('measurement'),
     });
   }
@@ -231,7 +231,7 @@ export class Gateway {
     this.schedulePrune();
   }
 
-  private onMeasurement(data: Uint8Array, from: UdpRemote): void {
+  private onMeasurement(data: Uint8Array, from: UdpRemote, receivedAt?: number): void {
     if (this.closed) return;
     if (!isMeasurementFrame(data)) {
       this.host.warn('E_DECODE', `dropped ${data.length}-byte datagram on the measurement socket from ${from.address}:${from.port}`);
@@ -255,7 +255,7 @@ export class Gateway {
       this.host.warn('E_PROTOCOL', `ignored measurement message of unknown type ${msg.type}`);
       return;
     }
-    if (!this.host.onPong(this, msg, from)) {
+    if (!this.host.onPong(this, msg, from, receivedAt ?? this.rt.clock.micros())) {
       this.host.warn('E_PROTOCOL', `ignored pong from ${from.address}:${from.port}: no measurement in progress with it`);
     }
   }

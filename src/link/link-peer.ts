@@ -224,10 +224,10 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     this.updatePeerCount(reason !== 'closed');
   }
 
-  onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote): boolean {
+  onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote, receivedAtMicros: number): boolean {
     const a = this.measurements.find((x) => x.gateway === gw && x.m.target.address === from.address && x.m.target.port === from.port);
     if (!a) return false;
-    a.m.onPong(pong);
+    a.m.onPong(pong, receivedAtMicros);
     return true;
   }
 

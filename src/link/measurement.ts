@@ -57,13 +57,13 @@ export class Measurement {
   }
 
   /** Feeds a decoded pong that came from `target`. */
-  onPong(pong: MeasurementMessage): void {
+  onPong(pong: MeasurementMessage, receivedAtMicros = this.deps.clock.micros()): void {
     if (this.finished) return;
     if (pong.sessionId !== this.sessionId) {
       this.finish({ ok: false, reason: `pong names session ${pong.sessionId ?? '(none)'}, expected ${this.sessionId}` });
       return;
     }
-    const ht = this.deps.clock.micros();
+    const ht = receivedAtMicros;
     const gt = pong.ghostTime ?? 0;
     const pht = pong.hostTime ?? 0;
     const pgt = pong.prevGhostTime ?? 0;

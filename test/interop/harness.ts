@@ -576,3 +576,17 @@ export function phaseDifference(a: number, b: number, quantum: number): number {
 export function beatsToMicros(beats: number, bpm: number): number {
   return (beats * 60e6) / bpm;
 }
+
+// ------------------------------------------------------------------------------------------
+// phaselock peers
+
+export const PHASELOCK_PEER_SCRIPT = path.join(HERE, 'phaselock-peer.ts');
+
+/** Starts the phaselock driver (same JSON-line protocol) inside `ns`; resolves once ready. */
+export async function startPhaselockPeer(ns: Netns, opts: AbletonPeerOptions = {}): Promise<LinePeer> {
+  const args = ['--import', 'tsx', PHASELOCK_PEER_SCRIPT];
+  if (opts.bpm !== undefined) args.push('--bpm', String(opts.bpm));
+  if (opts.quantum !== undefined) args.push('--quantum', String(opts.quantum));
+  if (opts.startStopSync) args.push('--start-stop-sync');
+  return LinePeer.start(ns.exec(process.execPath, args, { cwd: path.join(HERE, '..', '..') }), opts.label ?? 'phaselock', 15000);
+}

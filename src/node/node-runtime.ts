@@ -1,0 +1,174 @@
+/**
+ * The Node runtime (L2): the only place where Link's state machines meet node:dgram, node:os,
+ * process.hrtime and real timers. One multicast socket per group is shared by all gateways
+ * (bound to the discovery port with address reuse, joined once per interface); datagrams are
+ * handed to the gateway whose subnet contains the sender.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import os from 'node:os';
+import type { Clock, InterfaceAddress, Network, Random, Runtime, TimerHandle, Timers, UdpOpenOptions, UdpSocket } from '../core/runtime.ts';
+
+/** Host time: integer µs of CLOCK_MONOTONIC (process.hrtime). */
+export const hrClock: Clock = {
+  micros: () => Number(process.hrtime.bigint() / 1000n),
+};
+
+export const nodeTimers: Timers = {
+  setTimeout(fn: () => void, delayMicros: number): TimerHandle {
+    const t = setTimeout(fn, Math.max(0, delayMicros / 1000));
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+export const cryptoRandom: Random = {
+  bytes: (n) => new Uint8Array(randomBytes(n)),
+  float: () => randomBytes(4).readUInt32BE(0) / 4294967296,
+};
+
+function ipv4ToInt(a: string): number {
+  return a.split('.').reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
+}
+
+function inSubnet(address: string, iface: InterfaceAddress): boolean {
+  if (iface.family !== 'IPv4' || !/^\d+\.\d+\.\d+\.\d+$/.test(address)) return false;
+  const bits = iface.prefixLength;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((ipv4ToInt(address) & mask) >>> 0) === ((ipv4ToInt(iface.address) & mask) >>> 0);
+}
+
+export function listInterfaces(): InterfaceAddress[] {
+  const out: InterfaceAddress[] = [];
+  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family !== 'IPv4') continue;
+      const prefixLength = Number((a.cidr ?? '/32').split('/')[1] ?? 32);
+      out.push({ name, address: a.address, family: 'IPv4', internal: a.internal, prefixLength });
+    }
+  }
+  return out;
+}
+
+interface GroupMember {
+  options: UdpOpenOptions;
+  iface: InterfaceAddress;
+}
+
+/** One real socket per (group, port), shared by the gateways that join it. */
+class SharedGroupSocket {
+  private readonly socket: dgram.Socket;
+  private readonly members = new Set<GroupMember>();
+  private listening = false;
+
+  constructor(
+    private readonly group: string,
+    port: number,
+    private readonly onEmpty: () => void,
+  ) {
+    this.socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    this.socket.on('message', (msg, rinfo) => this.dispatch(msg, rinfo));
+    this.socket.on('error', (err) => { for (const m of this.members) m.options.onError(err); });
+    this.socket.bind({ port, exclusive: false }, () => {
+      this.listening = true;
+      for (const m of this.members) this.join(m);
+    });
+  }
+
+  add(m: GroupMember): UdpSocket {
+    this.members.add(m);
+    if (this.listening) this.join(m);
+    return {
+      send: () => m.options.onError(new Error('the multicast receive socket does not send')),
+      close: () => this.remove(m),
+    };
+  }
+
+  private join(m: GroupMember): void {
+    try {
+      this.socket.addMembership(this.group, m.iface.address);
+      m.options.onListening(this.socket.address().port);
+    } catch (err) {
+      m.options.onError(err as Error);
+    }
+  }
+
+  private remove(m: GroupMember): void {
+    if (!this.members.delete(m)) return;
+    try {
+      if (this.listening) this.socket.dropMembership(this.group, m.iface.address);
+    } catch {
+      // The interface may be gone already; nothing to undo then.
+    }
+    if (this.members.size === 0) {
+      this.socket.close();
+      this.onEmpty();
+    }
+  }
+
+  private dispatch(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    const from = { address: rinfo.address, port: rinfo.port };
+    const matching = [...this.members].filter((m) => inSubnet(rinfo.address, m.iface));
+    for (const m of matching) m.options.onMessage(data, from);
+  }
+}
+
+export class NodeNetwork implements Network {
+  private readonly groups = new Map<string, SharedGroupSocket>();
+
+  interfaces(): InterfaceAddress[] {
+    return listInterfaces();
+  }
+
+  openUdp(options: UdpOpenOptions): UdpSocket {
+    if (options.multicastGroup) return this.openGroup(options);
+    const socket = dgram.createSocket({ type: 'udp4' });
+    let closed = false;
+    socket.on('message', (msg, rinfo) => {
+      // Stamp first: measurement accuracy depends on how late the receive time is read.
+      const at = hrClock.micros();
+      options.onMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { address: rinfo.address, port: rinfo.port }, at);
+    });
+    socket.on('error', (err) => options.onError(err));
+    socket.bind({ address: options.interfaceAddress, port: options.port ?? 0 }, () => {
+      try {
+        socket.setMulticastInterface(options.interfaceAddress);
+        socket.setMulticastLoopback(options.multicastLoopback === true);
+      } catch (err) {
+        options.onError(err as Error);
+      }
+      options.onListening(socket.address().port);
+    });
+    return {
+      send: (data, port, address) => {
+        if (closed) return;
+        socket.send(data, port, address, (err) => { if (err) options.onError(err); });
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        socket.close();
+      },
+    };
+  }
+
+  private openGroup(options: UdpOpenOptions): UdpSocket {
+    const group = options.multicastGroup as string;
+    const port = options.port ?? 0;
+    const key = `${group}:${port}`;
+    const iface = this.interfaces().find((i) => i.address === options.interfaceAddress) ??
+      { name: '?', address: options.interfaceAddress, family: 'IPv4' as const, internal: false, prefixLength: 32 };
+    let shared = this.groups.get(key);
+    if (!shared) {
+      shared = new SharedGroupSocket(group, port, () => this.groups.delete(key));
+      this.groups.set(key, shared);
+    }
+    return shared.add({ options, iface });
+  }
+}
+
+/** A fresh Node runtime (each Link gets its own sockets). */
+export function nodeRuntime(): Runtime {
+  return { clock: hrClock, timers: nodeTimers, network: new NodeNetwork(), random: cryptoRandom };
+}

@@ -1,0 +1,90 @@
+/**
+ * The phaselock side of the interop tests: a Link peer driven over stdin/stdout with the same
+ * JSON-line protocol as ableton-peer.cpp (times are CLOCK_MONOTONIC µs, which is also
+ * phaselock's host clock). Run inside a network namespace only.
+ */
+import { createInterface } from 'node:readline';
+import { Link } from '../../src/index.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+let quantum = opt('--quantum', 4);
+const link = new Link({ bpm: opt('--bpm', 120), startStopSync: args.includes('--start-stop-sync') });
+const now = () => link.clock.micros();
+const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+
+link.on('peers', (n) => out({ event: 'peers', n, t: now() }));
+link.on('tempo', (bpm) => out({ event: 'tempo', bpm, t: now() }));
+link.on('playing', (isPlaying) => out({ event: 'playing', isPlaying, t: now() }));
+link.on('warning', (e) => process.stderr.write(`warning: ${e.message}\n`));
+
+const num = (s: string | undefined, def: number) => (s === undefined ? def : Number(s));
+
+function commit(fn: (s: ReturnType<Link['captureAppSessionState']>) => object | void): object {
+  const s = link.captureAppSessionState();
+  const extra = fn(s) ?? {};
+  link.commitAppSessionState(s);
+  return { ok: true, ...extra };
+}
+
+function handle(line: string): object {
+  const [cmd, ...a] = line.trim().split(/\s+/);
+  switch (cmd) {
+    case 'enable': link.enable(); return { ok: true };
+    case 'disable': link.disable(); return { ok: true };
+    case 'startstopsync': link.startStopSyncEnabled = a[0] === '1'; return { ok: true };
+    case 'now': return { ok: true, t: now() };
+    case 'quantum': quantum = Number(a[0]); return { ok: true };
+    case 'status': {
+      const t = num(a[0], now());
+      const s = link.captureAppSessionState();
+      return {
+        ok: true, t, enabled: link.enabled, numPeers: link.numPeers, tempo: s.tempo, isPlaying: s.isPlaying,
+        beat: s.beatAtTime(t, quantum), phase: s.phaseAtTime(t, quantum), quantum,
+        timeForIsPlaying: s.timeForIsPlaying(), startStopSync: link.startStopSyncEnabled,
+      };
+    }
+    case 'phases': {
+      const q = Number(a[0]);
+      const s = link.captureAppSessionState();
+      const times = a.slice(1).map(Number);
+      return { ok: true, phases: times.map((t) => s.phaseAtTime(t, q)), beats: times.map((t) => s.beatAtTime(t, q)) };
+    }
+    case 'tempo': return commit((s) => s.setTempo(Number(a[0]), num(a[1], now())));
+    case 'play': return commit((s) => s.setIsPlaying(true, num(a[0], now())));
+    case 'stop': return commit((s) => s.setIsPlaying(false, num(a[0], now())));
+    case 'quantized-start': {
+      const q = num(a[0], quantum);
+      return commit((s) => {
+        s.setIsPlayingAndRequestBeatAtTime(true, now(), 0, q);
+        return { timeForIsPlaying: s.timeForIsPlaying(), timeAtBeat0: s.timeAtBeat(0, q) };
+      });
+    }
+    case 'force-beat': case 'request-beat': {
+      const b = Number(a[0]);
+      const q = num(a[1], quantum);
+      const t = num(a[2], now());
+      return commit((s) => {
+        if (cmd === 'force-beat') s.forceBeatAtTime(b, t, q);
+        else s.requestBeatAtTime(b, t, q);
+        return { timeAtBeat: s.timeAtBeat(b, q) };
+      });
+    }
+    case 'time-at-beat': return { ok: true, t: link.captureAppSessionState().timeAtBeat(Number(a[0]), num(a[1], quantum)) };
+    case 'quit': void link.close().then(() => process.exit(0)); return { ok: true };
+    case '': case undefined: return { ok: false, error: 'empty command' };
+    default: return { ok: false, error: `unknown command ${cmd}` };
+  }
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  try {
+    out(handle(line));
+  } catch (err) {
+    out({ ok: false, error: err instanceof Error ? err.message : String(err) });
+  }
+}).on('close', () => void link.close().then(() => process.exit(0)));
+out({ event: 'ready', t: now() });
