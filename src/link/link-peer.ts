@@ -47,7 +47,11 @@ interface KnownSession {
   timeline: Timeline;
   intercept?: number;
   measuring?: boolean;
+  measuredAt?: number;
 }
+
+/** While alone, a cached foreign session is re-measured at most this often (breaks join swaps). */
+const ALONE_REMEASURE_MICROS = 1_000_000;
 
 interface Snapshot {
   timeline: Timeline;
@@ -111,6 +115,14 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
       for (const p of gw.peers.values()) if (p.state.sessionId === this.sessionId) ids.add(p.nodeId);
     }
     return ids.size;
+  }
+
+  /**
+   * Diagnostics: our node id, the session we are in, the ghost transform
+   * (`ghost = host + ghostOffsetMicros`) and the session timeline as gossiped.
+   */
+  get session(): { nodeId: NodeId; sessionId: NodeId; ghostOffsetMicros: number; timeline: Timeline; startStop: StartStopState } {
+    return { nodeId: this.nodeId, sessionId: this.sessionId, ghostOffsetMicros: this.intercept, timeline: this.timeline, startStop: this.sessionStartStop };
   }
 
   get startStopSyncEnabled(): boolean {
@@ -349,7 +361,11 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     } else if (tl.beatOrigin > known.timeline.beatOrigin) {
       known.timeline = tl;
     }
-    if (known.intercept === undefined && !known.measuring) this.measureSession(sessionId, gw);
+    if (known.measuring) return;
+    // Near the ±ε boundary both peers may join each other's session and end up alone again;
+    // re-measuring while alone lets the tie-break settle it (spec 02 §7.2, convergence).
+    const stale = known.measuredAt === undefined || this.clock.micros() - known.measuredAt > ALONE_REMEASURE_MICROS;
+    if (known.intercept === undefined || (this.numPeers === 0 && stale)) this.measureSession(sessionId, gw);
   }
 
   /** Starts a measurement of `sessionId`, aimed at its founder if visible (spec 02 §7.1). */
@@ -408,8 +424,11 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
       return;
     }
     known.intercept = r.intercept;
+    known.measuredAt = this.clock.micros();
     const diff = r.intercept - this.intercept; // g_new − g_cur at any instant
-    if (diff > JOIN_THRESHOLD_MICROS || (Math.abs(diff) < JOIN_THRESHOLD_MICROS && sessionId < this.sessionId)) {
+    // Spec 02 §7.2 with the tie zone closed (|diff| ≤ ε): at exactly ±ε the strict rule lets
+    // neither side join; this way exactly one does. Elsewhere it is the spec's rule.
+    if (diff > JOIN_THRESHOLD_MICROS || (Math.abs(diff) <= JOIN_THRESHOLD_MICROS && sessionId < this.sessionId)) {
       this.join(sessionId, known, r.intercept);
     }
   }

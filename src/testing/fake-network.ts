@@ -92,6 +92,7 @@ export class FakeNetwork {
   private readonly hosts: FakeHost[] = [];
   private readonly sockets: BoundSocket[] = [];
   private readonly down = new Set<FakeHost>();
+  private readonly cuts = new Set<string>();
   private groups: Map<FakeHost, number> | undefined;
   private nextPort = 40000;
 
@@ -116,6 +117,13 @@ export class FakeNetwork {
 
   heal(): void {
     this.groups = undefined;
+    this.cuts.clear();
+  }
+
+  /** Cuts the link between two hosts (both directions) until `heal()`. */
+  cut(a: FakeHost, b: FakeHost): void {
+    this.cuts.add(`${a.address}|${b.address}`);
+    this.cuts.add(`${b.address}|${a.address}`);
   }
 
   /** Takes a host's interface away (rescan sees none) or back. */
@@ -153,6 +161,7 @@ export class FakeNetwork {
 
   private reachable(a: FakeHost, b: FakeHost): boolean {
     if (this.down.has(a) || this.down.has(b)) return false;
+    if (this.cuts.has(`${a.address}|${b.address}`)) return false;
     if (!this.groups) return true;
     return (this.groups.get(a) ?? -1) === (this.groups.get(b) ?? -1);
   }

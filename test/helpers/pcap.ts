@@ -132,6 +132,10 @@ export function loadPcap(path: string | URL): PcapFile {
 export interface IpPacket {
   version: 4 | 6;
   bytes: Uint8Array;
+  /** LINUX_SLL2 only: the capturing interface's index (a packet crossing two interfaces is captured twice). */
+  interfaceIndex?: number;
+  /** LINUX_SLL / LINUX_SLL2 only: 0 host, 1 broadcast, 2 multicast, 3 other host, 4 outgoing. */
+  packetType?: number;
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
@@ -175,12 +179,20 @@ export function decodeLinkLayer(linkType: number, frame: Uint8Array): IpPacket |
       }
       return byEtherType(type, frame.subarray(at + 2));
     }
-    case LinkType.LINUX_SLL:
+    case LinkType.LINUX_SLL: {
+      // packet type u16, ARPHRD u16, address length u16, address 8 bytes, protocol u16
       if (frame.length < 16) return undefined;
-      return byEtherType(be16(frame, 14), frame.subarray(16));
-    case LinkType.LINUX_SLL2:
+      const ip = byEtherType(be16(frame, 14), frame.subarray(16));
+      return ip && { ...ip, packetType: be16(frame, 0) };
+    }
+    case LinkType.LINUX_SLL2: {
+      // protocol u16, reserved u16, interface index u32, ARPHRD u16, packet type u8,
+      // address length u8, address 8 bytes
       if (frame.length < 20) return undefined;
-      return byEtherType(be16(frame, 0), frame.subarray(20));
+      const ip = byEtherType(be16(frame, 0), frame.subarray(20));
+      const interfaceIndex = ((be16(frame, 4) << 16) >>> 0) + be16(frame, 6);
+      return ip && { ...ip, interfaceIndex, packetType: frame[10] ?? 0 };
+    }
     case LinkType.NULL: {
       // Address family in the capturing host's byte order.
       if (frame.length < 4) return undefined;
@@ -208,7 +220,13 @@ export function decodeLinkLayer(linkType: number, frame: Uint8Array): IpPacket |
 
 export interface UdpDatagram {
   timestampMicros: number;
+  /** Index of the record in the capture. */
+  index: number;
   ipVersion: 4 | 6;
+  /** From the link layer when it records one (LINUX_SLL2). */
+  interfaceIndex?: number;
+  /** From the link layer when it records one (LINUX_SLL, LINUX_SLL2). */
+  packetType?: number;
   srcAddr: string;
   srcPort: number;
   dstAddr: string;
@@ -286,15 +304,16 @@ function decodeIpv6(p: Uint8Array): Transport | undefined {
 }
 
 /** Decodes one captured frame down to UDP; undefined for anything else or truncated datagrams. */
-export function decodeUdp(linkType: number, record: PcapRecord): UdpDatagram | undefined {
+export function decodeUdp(linkType: number, record: PcapRecord, index = 0): UdpDatagram | undefined {
   const ip = decodeLinkLayer(linkType, record.data);
   if (!ip) return undefined;
   const t = ip.version === 4 ? decodeIpv4(ip.bytes) : decodeIpv6(ip.bytes);
   if (!t || t.protocol !== IPPROTO_UDP || t.body.length < 8) return undefined;
   const udpLength = be16(t.body, 4);
   if (udpLength < 8 || udpLength > t.body.length) return undefined; // truncated by the snap length
-  return {
+  const out: UdpDatagram = {
     timestampMicros: record.timestampMicros,
+    index,
     ipVersion: ip.version,
     srcAddr: t.srcAddr,
     srcPort: be16(t.body, 0),
@@ -302,13 +321,16 @@ export function decodeUdp(linkType: number, record: PcapRecord): UdpDatagram | u
     dstPort: be16(t.body, 2),
     payload: t.body.subarray(8, udpLength),
   };
+  if (ip.interfaceIndex !== undefined) out.interfaceIndex = ip.interfaceIndex;
+  if (ip.packetType !== undefined) out.packetType = ip.packetType;
+  return out;
 }
 
 /** Every UDP datagram of a capture, in file order. */
 export function udpDatagrams(file: PcapFile): UdpDatagram[] {
   const out: UdpDatagram[] = [];
-  for (const r of file.records) {
-    const d = decodeUdp(file.linkType, r);
+  for (const [i, r] of file.records.entries()) {
+    const d = decodeUdp(file.linkType, r, i);
     if (d) out.push(d);
   }
   return out;
