@@ -53,12 +53,6 @@ interface KnownSession {
 /** While alone, a cached foreign session is re-measured at most this often (breaks join swaps). */
 const ALONE_REMEASURE_MICROS = 1_000_000;
 
-interface Snapshot {
-  timeline: Timeline;
-  isPlaying: boolean;
-  time: number;
-}
-
 interface ActiveMeasurement {
   gateway: Gateway;
   m: Measurement;
@@ -81,7 +75,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   private readonly sessions = new Map<NodeId, KnownSession>();
   private readonly measurements: ActiveMeasurement[] = [];
   private readonly lastPeerStartStop = new Map<NodeId, StartStopState>();
-  private readonly snapshots = new WeakMap<SessionState, Snapshot>();
+  private client: { timeline: Timeline; source: Timeline; intercept: number; offset: number } | undefined;
   private remeasureTimer: TimerHandle | undefined;
   private scanTimer: TimerHandle | undefined;
   private isEnabled = false;
@@ -157,22 +151,20 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
 
   /** Session state for the application thread. Pure snapshot; change it and commit. */
   captureAppSessionState(): SessionState {
-    const s = new SessionState({
+    return new SessionState({
       timeline: this.clientTimeline(),
       isPlaying: this.app.isPlaying,
       timeForIsPlaying: this.app.time,
-      respectQuantum: this.numPeers > 0,
+      respectQuantum: this.reportedPeers > 0,
       bpm: this.localBpm,
+      trackChanges: true,
     });
-    this.snapshots.set(s, { timeline: s.timeline, isPlaying: s.isPlaying, time: s.timeForIsPlaying() });
-    return s;
   }
 
   /** Applies what the application changed in `state`; peers hear of it at once. */
   commitAppSessionState(state: SessionState): void {
     if (!(state instanceof SessionState)) throw new TypeError('commitAppSessionState takes a SessionState');
-    const origin = this.snapshots.get(state);
-    this.snapshots.delete(state);
+    const origin = state.origin;
     const now = this.clock.micros();
     let announce = false;
     const c = state.timeline;
@@ -182,7 +174,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     } else if (c.beatOrigin !== origin.timeline.beatOrigin) {
       this.beatOffset = c.beatOrigin;
     }
-    if (!origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.time) {
+    if (!origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.timeForIsPlaying) {
       announce = this.setStartStop(state.isPlaying, state.timeForIsPlaying(), now) || announce;
     }
     if (announce) this.announce();
@@ -268,11 +260,15 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
 
   /** The application timeline: session grid on the host clock, our own beat magnitude. */
   private clientTimeline(): Timeline {
-    return {
+    const c = this.client;
+    if (c && c.source === this.timeline && c.intercept === this.intercept && c.offset === this.beatOffset) return c.timeline;
+    const timeline = {
       tempo: this.timeline.tempo,
       beatOrigin: this.beatOffset,
       timeOrigin: timeAtBeats(this.timeline, 0) - this.intercept,
     };
+    this.client = { timeline, source: this.timeline, intercept: this.intercept, offset: this.beatOffset };
+    return timeline;
   }
 
   /** After the session line or transform moved: keep the application's raw beat continuous now. */

@@ -30,6 +30,18 @@ export interface SessionStateInit {
   respectQuantum?: boolean;
   /** The bpm last set locally, returned by `tempo` while it still matches the timeline. */
   bpm?: number;
+  /**
+   * Remember the initial values so a commit applies only what was changed (set by
+   * `captureAppSessionState`); a state built without it is applied whole.
+   */
+  trackChanges?: boolean;
+}
+
+/** The values a captured state started from. */
+export interface SessionStateOrigin {
+  readonly timeline: Timeline;
+  readonly isPlaying: boolean;
+  readonly timeForIsPlaying: number;
 }
 
 const quantumMicroBeats = (q: unknown) => beatsToMicroBeats(nonNegative('quantum', q));
@@ -41,13 +53,17 @@ export class SessionState {
   private localBpm: number | undefined;
   /** Whether beat requests must respect the session's phase (peers present). */
   readonly respectQuantum: boolean;
+  /** What a captured state started from; undefined for states built by hand. */
+  readonly origin: SessionStateOrigin | undefined;
 
   constructor(init: SessionStateInit) {
-    this.tl = { ...init.timeline };
+    // Timelines are treated as immutable values: kept by reference, replaced on change.
+    this.tl = init.timeline;
     this.playing = init.isPlaying ?? false;
     this.playTime = init.timeForIsPlaying ?? 0;
     this.respectQuantum = init.respectQuantum ?? false;
     this.localBpm = init.bpm;
+    this.origin = init.trackChanges ? { timeline: this.tl, isPlaying: this.playing, timeForIsPlaying: this.playTime } : undefined;
   }
 
   /** The application timeline (host clock). */
