@@ -133,10 +133,12 @@ describe('discovery round trips', () => {
       ['tmln', tmln(500000, 1, 2)],
       ['sess', NODE],
       ['tmln', tmln(400000, 3, 4)],
+      ['aep6', ep6],
     ]);
     const m = decodeDiscovery(raw);
     assert.deepEqual(m.state, {
       measurementV4: { address: '127.0.0.1', port: 0x5048 },
+      audioV6: { address: '::1', port: 0x5048 },
       sessionId: '0102030405060708',
       timeline: { tempo: 400000, beatOrigin: 3, timeOrigin: 4 },
     });

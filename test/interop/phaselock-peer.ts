@@ -23,11 +23,15 @@ link.on('warning', (e) => process.stderr.write(`warning: ${e.message}\n`));
 
 const num = (s: string | undefined, def: number) => (s === undefined ? def : Number(s));
 
-function commit(fn: (s: ReturnType<Link['captureAppSessionState']>) => object | void): object {
+/**
+ * Capture, change, commit. The reply carries `t`: the instant the change applies at (the
+ * command's time argument, default: now, read just before the capture, as the C++ driver does).
+ */
+function commit(t: number, fn: (s: ReturnType<Link['captureAppSessionState']>) => object | void): object {
   const s = link.captureAppSessionState();
   const extra = fn(s) ?? {};
   link.commitAppSessionState(s);
-  return { ok: true, ...extra };
+  return { ok: true, t, ...extra };
 }
 
 function handle(line: string): object {
@@ -53,13 +57,19 @@ function handle(line: string): object {
       const times = a.slice(1).map(Number);
       return { ok: true, phases: times.map((t) => s.phaseAtTime(t, q)), beats: times.map((t) => s.beatAtTime(t, q)) };
     }
-    case 'tempo': return commit((s) => s.setTempo(Number(a[0]), num(a[1], now())));
-    case 'play': return commit((s) => s.setIsPlaying(true, num(a[0], now())));
-    case 'stop': return commit((s) => s.setIsPlaying(false, num(a[0], now())));
+    case 'tempo': {
+      const t = num(a[1], now());
+      return commit(t, (s) => s.setTempo(Number(a[0]), t));
+    }
+    case 'play': case 'stop': {
+      const t = num(a[0], now());
+      return commit(t, (s) => s.setIsPlaying(cmd === 'play', t));
+    }
     case 'quantized-start': {
       const q = num(a[0], quantum);
-      return commit((s) => {
-        s.setIsPlayingAndRequestBeatAtTime(true, now(), 0, q);
+      const t = now();
+      return commit(t, (s) => {
+        s.setIsPlayingAndRequestBeatAtTime(true, t, 0, q);
         return { timeForIsPlaying: s.timeForIsPlaying(), timeAtBeat0: s.timeAtBeat(0, q) };
       });
     }
@@ -67,7 +77,7 @@ function handle(line: string): object {
       const b = Number(a[0]);
       const q = num(a[1], quantum);
       const t = num(a[2], now());
-      return commit((s) => {
+      return commit(t, (s) => {
         if (cmd === 'force-beat') s.forceBeatAtTime(b, t, q);
         else s.requestBeatAtTime(b, t, q);
         return { timeAtBeat: s.timeAtBeat(b, q) };
