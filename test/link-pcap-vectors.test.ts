@@ -23,7 +23,17 @@ import {
   type MeasurementMessage,
 } from '../src/link/measurement-codec.ts';
 import { decodePayload, keyName } from '../src/link/payload.ts';
-import { LINK_TYPE_NAMES, loadPcap, udpDatagrams, type PcapFile, type UdpDatagram } from './helpers/pcap.ts';
+import {
+  LINK_TYPE_NAMES,
+  LinkType,
+  formatIpv6,
+  loadPcap,
+  parsePcap,
+  PcapFormatError,
+  udpDatagrams,
+  type PcapFile,
+  type UdpDatagram,
+} from './helpers/pcap.ts';
 
 const FIXTURES = new URL('./fixtures/link-wire-spec/', import.meta.url);
 const CAPTURES = ['discovery-join-leave', 'multi-gateway-discovery', 'sync-start-stop', 'sync-tempo-change'] as const;
@@ -495,4 +505,135 @@ test('sync-start-stop: stst.beats is the session beat at stst.timestamp (within 
   assert.ok(compared >= 2);
   const states = new Set(peerStates(c).map((d) => hex(d.bytes.subarray(20 + 32 + 16 + 8, 20 + 32 + 16 + 8 + 17))));
   assert.equal(states.size, c.manifest.startStopStates);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The pcap reader itself: other byte orders, timestamp resolutions and link types, built by
+// re-encapsulating a real capture.
+
+interface SyntheticRecord {
+  timestampMicros: number;
+  data: Uint8Array;
+  originalLength?: number;
+}
+
+function writePcap(linkType: number, records: SyntheticRecord[], opts: { bigEndian?: boolean; nanos?: boolean } = {}): Uint8Array {
+  const le = !opts.bigEndian;
+  const size = 24 + records.reduce((n, r) => n + 16 + r.data.length, 0);
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, opts.nanos ? 0xa1b23c4d : 0xa1b2c3d4, le);
+  v.setUint16(4, 2, le);
+  v.setUint16(6, 4, le);
+  v.setUint32(16, 262144, le);
+  v.setUint32(20, linkType, le);
+  let at = 24;
+  for (const r of records) {
+    const seconds = Math.floor(r.timestampMicros / 1e6);
+    const micros = r.timestampMicros - seconds * 1e6;
+    v.setUint32(at, seconds, le);
+    v.setUint32(at + 4, opts.nanos ? micros * 1000 + 999 : micros, le);
+    v.setUint32(at + 8, r.data.length, le);
+    v.setUint32(at + 12, r.originalLength ?? r.data.length, le);
+    out.set(r.data, at + 16);
+    at += 16 + r.data.length;
+  }
+  return out;
+}
+
+const strip = ({ index: _i, interfaceIndex: _f, packetType: _p, ...rest }: UdpDatagram) => rest;
+
+describe('pcap reader', () => {
+  const source = capture('sync-tempo-change').file;
+  const expected = udpDatagrams(source).map(strip);
+  // The IPv4 packets inside the Ethernet frames.
+  const ipPackets = source.records.map((r) => ({ timestampMicros: r.timestampMicros, data: r.data.subarray(14) }));
+  const wrap = (header: Uint8Array) => ipPackets.map((r) => ({ ...r, data: Buffer.concat([header, r.data]) }));
+  const u32 = (v: number, le: boolean) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v, le);
+    return b;
+  };
+
+  test('big-endian and nanosecond files read like the original', () => {
+    const ethernet = source.records.map((r) => ({ timestampMicros: r.timestampMicros, data: r.data }));
+    for (const opts of [{ bigEndian: true }, { nanos: true }, { bigEndian: true, nanos: true }]) {
+      const file = parsePcap(writePcap(LinkType.EN10MB, ethernet, opts));
+      assert.equal(file.littleEndian, !opts.bigEndian);
+      assert.equal(file.nanosecond, opts.nanos === true);
+      assert.deepEqual(udpDatagrams(file).map(strip), expected, JSON.stringify(opts));
+    }
+  });
+
+  const sll = Buffer.concat([Uint8Array.of(0, 4, 3, 4, 0, 6), new Uint8Array(8), Uint8Array.of(0x08, 0x00)]);
+  const sll2 = Buffer.concat([Uint8Array.of(0x08, 0x00, 0, 0, 0, 0, 0, 7, 3, 4, 4, 6), new Uint8Array(8)]);
+  const vlan = Buffer.concat([new Uint8Array(12), Uint8Array.of(0x81, 0x00, 0x00, 0x05, 0x08, 0x00)]);
+  const cases: Array<[string, number, SyntheticRecord[]]> = [
+    ['RAW', LinkType.RAW, ipPackets],
+    ['IPV4', LinkType.IPV4, ipPackets],
+    ['NULL (little-endian AF_INET)', LinkType.NULL, wrap(u32(2, true))],
+    ['NULL (big-endian AF_INET)', LinkType.NULL, wrap(u32(2, false))],
+    ['LOOP', LinkType.LOOP, wrap(u32(2, false))],
+    ['LINUX_SLL', LinkType.LINUX_SLL, wrap(sll)],
+    ['LINUX_SLL2', LinkType.LINUX_SLL2, wrap(sll2)],
+    ['EN10MB with an 802.1Q tag', LinkType.EN10MB, wrap(vlan)],
+  ];
+  for (const [name, linkType, records] of cases) {
+    test(`link type ${name}`, () => {
+      const datagrams = udpDatagrams(parsePcap(writePcap(linkType, records)));
+      assert.deepEqual(datagrams.map(strip), expected);
+      if (linkType === LinkType.LINUX_SLL2) assert.ok(datagrams.every((d) => d.interfaceIndex === 7 && d.packetType === 4));
+      if (linkType === LinkType.LINUX_SLL) assert.ok(datagrams.every((d) => d.packetType === 4));
+    });
+  }
+
+  test('IPv6 with an extension header; fragments, truncated and non-UDP packets are skipped', () => {
+    const udpPayload = Uint8Array.of(0x5f, 0x6c, 0x69, 0x6e, 0x6b, 0x5f, 0x76, 0x01, 1);
+    const udp = Buffer.concat([Uint8Array.of(0x9c, 0x40, 0x51, 0x48, 0, 8 + udpPayload.length, 0, 0), udpPayload]);
+    const hopByHop = Uint8Array.of(17, 0, 1, 4, 0, 0, 0, 0);
+    const src = Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x1c, 0x2b, 0x3a, 0xff, 0xfe, 0x4d, 0x5e, 0x6f);
+    const dst = Uint8Array.of(0xff, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x80);
+    const v6 = Buffer.concat([
+      Uint8Array.of(0x60, 0, 0, 0, 0, hopByHop.length + udp.length, 0, 64),
+      src,
+      dst,
+      hopByHop,
+      udp,
+    ]);
+    const ip4 = ipPackets[0]?.data ?? new Uint8Array(0);
+    const fragment = ip4.slice();
+    fragment[6] = 0x20; // more fragments
+    const tcp = ip4.slice();
+    tcp[9] = 6;
+    const file = parsePcap(writePcap(LinkType.RAW, [
+      { timestampMicros: 1_000_001, data: v6 },
+      { timestampMicros: 2, data: fragment },
+      { timestampMicros: 3, data: tcp },
+      { timestampMicros: 4, data: ip4.subarray(0, ip4.length - 1), originalLength: ip4.length },
+      { timestampMicros: 5, data: Uint8Array.of(0x45, 0) },
+    ]));
+    assert.equal(file.records.length, 5);
+    const got = udpDatagrams(file);
+    assert.equal(got.length, 1);
+    assert.deepEqual(strip(got[0] as UdpDatagram), {
+      timestampMicros: 1_000_001,
+      ipVersion: 6,
+      srcAddr: 'fe80::1c2b:3aff:fe4d:5e6f',
+      srcPort: 40000,
+      dstAddr: 'ff12::8080',
+      dstPort: 20808,
+      payload: udpPayload,
+    });
+    assert.equal(formatIpv6(new Uint8Array(16)), '::');
+    assert.equal(formatIpv6(Uint8Array.of(0x20, 1, 0xd, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1)), '2001:db8:0:1::1');
+  });
+
+  test('malformed files throw PcapFormatError', () => {
+    const good = writePcap(LinkType.RAW, ipPackets.slice(0, 2));
+    assert.throws(() => parsePcap(good.subarray(0, 20)), PcapFormatError);
+    assert.throws(() => parsePcap(good.subarray(0, good.length - 1)), PcapFormatError);
+    assert.throws(() => parsePcap(good.subarray(0, 24 + 10)), PcapFormatError);
+    assert.throws(() => parsePcap(Uint8Array.of(0x0a, 0x0d, 0x0d, 0x0a, ...new Uint8Array(20))), /pcapng/);
+    assert.throws(() => parsePcap(new Uint8Array(24)), PcapFormatError);
+  });
 });

@@ -590,3 +590,30 @@ export async function startPhaselockPeer(ns: Netns, opts: AbletonPeerOptions = {
   if (opts.startStopSync) args.push('--start-stop-sync');
   return LinePeer.start(ns.exec(process.execPath, args, { cwd: path.join(HERE, '..', '..') }), opts.label ?? 'phaselock', 15000);
 }
+
+// ------------------------------------------------------------------------------------------
+// Either kind
+
+export type PeerKind = 'phaselock' | 'ableton';
+
+/** Starts a peer of `kind` inside `ns` (see {@link startAbletonPeer}, {@link startPhaselockPeer}). */
+export function startPeer(ns: Netns, kind: PeerKind, opts: AbletonPeerOptions = {}): Promise<LinePeer> {
+  return kind === 'phaselock' ? startPhaselockPeer(ns, opts) : startAbletonPeer(ns, opts);
+}
+
+/**
+ * Phase disagreement of `a` and `b` at the same mono instants, in µs at `bpm`: each peer
+ * evaluates `phases quantum t1..tn` from one captured state; returns |difference| per instant.
+ */
+export async function phaseErrorsUs(
+  a: LinePeer, b: LinePeer, quantum: number, times: readonly number[], bpm: number,
+): Promise<number[]> {
+  const [pa, pb] = await Promise.all([a.phases(quantum, times), b.phases(quantum, times)]);
+  return pa.phases.map((phaseA, i) =>
+    Math.abs(beatsToMicros(phaseDifference(phaseA, pb.phases[i]!, quantum), bpm)));
+}
+
+/** `n` instants from `start`, `stepUs` apart plus a small irregular offset (covers the whole quantum). */
+export function spreadInstants(start: number, n: number, stepUs: number): number[] {
+  return Array.from({ length: n }, (_, i) => start + i * stepUs + ((i * 7919) % 1000));
+}
