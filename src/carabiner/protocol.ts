@@ -15,7 +15,7 @@
 /** Version reported to `version` (README §version): the Carabiner release whose protocol this implements. */
 export const CARABINER_COMPAT_VERSION = '1.1.6';
 
-/** Lines longer than this (in UTF-16 code units, before the newline) are discarded whole. */
+/** Lines longer than this (in UTF-16 code units, a trailing `\r` included) are discarded whole. */
 export const MAX_LINE_LENGTH = 1024;
 
 /** The beat grid `status` reports `:start` and `:beat` on (README §time-at-beat: `time-at-beat 0 4` equals `:start`). */
@@ -272,8 +272,7 @@ export class LineFramer {
 
   private append(piece: string, frames: Frame[]): void {
     if (this.discarding || piece.length === 0) return;
-    if (this.partial.length + piece.length > this.maxLength + 1) {
-      // +1: a line of exactly maxLength may still carry its `\r`.
+    if (this.partial.length + piece.length > this.maxLength) {
       this.partial = '';
       this.discarding = true;
       frames.push({ kind: 'too-long' });

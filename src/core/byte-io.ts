@@ -91,7 +91,12 @@ export class ByteWriter {
     this.view = new DataView(next.buffer);
   }
 
+  private check(v: number, max: number, what: string): void {
+    if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${what} must be an integer in [0, ${max}], got ${v}`);
+  }
+
   u8(v: number): this {
+    this.check(v, 0xff, 'u8 field');
     this.ensure(1);
     this.view.setUint8(this.length, v);
     this.length += 1;
@@ -99,6 +104,7 @@ export class ByteWriter {
   }
 
   u16(v: number): this {
+    this.check(v, 0xffff, 'u16 field');
     this.ensure(2);
     this.view.setUint16(this.length, v);
     this.length += 2;
@@ -106,8 +112,9 @@ export class ByteWriter {
   }
 
   u32(v: number): this {
+    this.check(v, 0xffffffff, 'u32 field');
     this.ensure(4);
-    this.view.setUint32(this.length, v >>> 0);
+    this.view.setUint32(this.length, v);
     this.length += 4;
     return this;
   }

@@ -139,7 +139,8 @@ function writePeerState(w: ByteWriter, s: PeerState): void {
 export function encodeDiscovery(m: DiscoveryMessage): Uint8Array {
   const w = new ByteWriter(128);
   w.bytes(DISCOVERY_MAGIC).u8(m.type).u8(m.ttl).u16(m.groupId).bytes(nodeIdToBytes(m.nodeId));
-  if (m.state && m.type !== MessageType.ByeBye) writePeerState(w, m.state);
+  // Only alive and response carry a peer state (spec 01 §4); the decoder reads it for those only.
+  if (m.state && (m.type === MessageType.Alive || m.type === MessageType.Response)) writePeerState(w, m.state);
   if (w.length >= DISCOVERY_MAX_LENGTH) {
     throw new RangeError(`discovery message of ${w.length} bytes; the limit is ${DISCOVERY_MAX_LENGTH - 1}`);
   }
