@@ -4,7 +4,7 @@
  * @module
  */
 export { Link, type LinkOptions } from './node/link.ts';
-export { LinkPeer, type LinkEvents, type LinkPeerOptions } from './link/link-peer.ts';
+export { LinkPeer, type LinkEvents, type LinkLogger, type LinkPeerOptions } from './link/link-peer.ts';
 export { SessionState, type SessionStateInit } from './link/session-state.ts';
 export { PhaselockError, DecodeError, type PhaselockErrorCode } from './core/errors.ts';
 export type { Clock, Runtime, Timers } from './core/runtime.ts';

@@ -14,7 +14,7 @@ export * from './phase.ts';
 export { SessionState, type SessionStateInit, type SessionStateOrigin } from './session-state.ts';
 export { Measurement, median, type MeasurementResult } from './measurement.ts';
 export { Gateway, type GatewayHost, type GatewayPeer } from './gateway.ts';
-export { LinkPeer, type LinkEvents, type LinkPeerOptions } from './link-peer.ts';
+export { LinkPeer, type LinkEvents, type LinkLogger, type LinkPeerOptions } from './link-peer.ts';
 export { ByteReader, ByteWriter } from '../core/byte-io.ts';
 export { DecodeError, PhaselockError } from '../core/errors.ts';
 export { roundHalfAway } from '../core/checks.ts';

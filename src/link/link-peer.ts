@@ -34,6 +34,13 @@ export interface LinkPeerOptions {
   startStopSync?: boolean;
   /** Interface names or IPv4 addresses to use (default: every IPv4 interface, loopback included). */
   interfaces?: string[];
+  /** Receives session events (debug) and every warning (warn); default: silent. */
+  logger?: LinkLogger;
+}
+
+export interface LinkLogger {
+  debug?(message: string): void;
+  warn?(message: string): void;
 }
 
 export interface LinkEvents {
@@ -71,6 +78,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   private localBpm: number;
   private syncStartStop: boolean;
   private readonly interfaceFilter: string[] | undefined;
+  private readonly logger: LinkLogger | undefined;
   private readonly gateways = new Map<string, Gateway>();
   private readonly sessions = new Map<NodeId, KnownSession>();
   private readonly measurements: ActiveMeasurement[] = [];
@@ -91,7 +99,11 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     this.localBpm = bpm;
     this.reportedTempo = bpm;
     this.syncStartStop = options.startStopSync ?? false;
+    if (options.interfaces !== undefined && (!Array.isArray(options.interfaces) || options.interfaces.some((i) => typeof i !== 'string'))) {
+      throw new TypeError('interfaces must be an array of interface names or IPv4 addresses');
+    }
     this.interfaceFilter = options.interfaces;
+    this.logger = options.logger;
     this.nodeId = this.newNodeId();
     this.sessionId = this.nodeId;
     this.intercept = -this.clock.micros();
@@ -248,6 +260,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     }
     const suffix = b.suppressed > 0 ? ` (${b.suppressed} similar warnings suppressed)` : '';
     b.suppressed = 0;
+    this.logger?.warn?.(message + suffix);
     this.emit('warning', new PhaselockError(code as PhaselockErrorCode, message + suffix));
   }
 
@@ -286,6 +299,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     const sessionBeatNow = beatsAtTime(this.timeline, now + this.intercept);
     this.nodeId = this.newNodeId();
     this.sessionId = this.nodeId;
+    this.logger?.debug?.(`founding session ${this.sessionId}`);
     this.intercept = -now;
     this.timeline = { tempo: this.timeline.tempo, beatOrigin: sessionBeatNow, timeOrigin: 0 };
     this.sessionStartStop = DEFAULT_START_STOP;
@@ -430,6 +444,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   }
 
   private join(sessionId: NodeId, known: KnownSession, intercept: number): void {
+    this.logger?.debug?.(`joining session ${sessionId} (ghost offset ${intercept} µs), leaving ${this.sessionId}`);
     const before = this.clientTimeline();
     this.sessions.set(this.sessionId, { timeline: this.timeline, intercept: this.intercept });
     this.sessions.delete(sessionId);

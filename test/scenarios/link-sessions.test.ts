@@ -221,3 +221,18 @@ test('a joined peer re-measures its session every 30 s', () => {
   assert.ok(pingsFrom(b.host, t0) > 50, 're-measurement chain seen');
   assert.equal(pingsFrom(a.host, t0), 0, 'the founder does not measure its own session');
 });
+
+test('interfaces are rescanned every 5 s: a vanished one closes, a new one opens', () => {
+  const w = world();
+  const a = w.add();
+  const b = w.add();
+  a.link.enable();
+  b.link.enable();
+  assert.ok(w.vt.runUntil(w.converged, 3_000_000));
+  w.net.setInterfaceUp(a.host, false);
+  w.vt.advance(5_100_000);
+  // a noticed within one rescan and closed the gateway, forgetting its peers.
+  assert.equal(a.link.numPeers, 0);
+  w.net.setInterfaceUp(a.host, true);
+  assert.ok(w.vt.runUntil(w.converged, 6_000_000), 'back in one session after the interface returns');
+});
