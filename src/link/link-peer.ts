@@ -419,6 +419,9 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
 
   private onMeasured(sessionId: NodeId, r: MeasurementResult): void {
     if (!this.isEnabled) return;
+    this.logger?.debug?.(r.ok
+      ? `measured session ${sessionId}: ghost offset ${r.intercept} µs from ${r.samples} samples, round trip min ${r.minRttMicros} / median ${r.medianRttMicros} µs`
+      : `measurement of session ${sessionId} failed: ${r.reason}`);
     if (sessionId === this.sessionId) {
       if (r.ok) this.setIntercept(r.intercept);
       else this.warn('E_TIMEOUT', `re-measurement of session ${sessionId} failed: ${r.reason}`);

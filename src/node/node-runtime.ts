@@ -123,7 +123,13 @@ export class NodeNetwork implements Network {
 
   openUdp(options: UdpOpenOptions): UdpSocket {
     if (options.multicastGroup) return this.openGroup(options);
-    const socket = dgram.createSocket({ type: 'udp4' });
+    // Addresses here are always IP literals: a synchronous lookup keeps `send` from deferring the
+    // datagram to a later tick (dns.lookup answers IP literals on nextTick), so a timestamp
+    // written just before `send` is the time the datagram leaves (clock measurement accuracy).
+    const socket = dgram.createSocket({
+      type: 'udp4',
+      lookup: (address: string, _family: unknown, callback: (err: Error | null, address: string, family: number) => void) => callback(null, address, 4),
+    } as dgram.SocketOptions);
     let closed = false;
     socket.on('message', (msg, rinfo) => {
       // Stamp first: measurement accuracy depends on how late the receive time is read.

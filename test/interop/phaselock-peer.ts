@@ -12,7 +12,11 @@ const opt = (name: string, def: number) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 let quantum = opt('--quantum', 4);
-const link = new Link({ bpm: opt('--bpm', 120), startStopSync: args.includes('--start-stop-sync') });
+const link = new Link({
+  bpm: opt('--bpm', 120),
+  startStopSync: args.includes('--start-stop-sync'),
+  logger: { debug: (m) => process.stderr.write(`debug: ${m}\n`) },
+});
 const now = () => link.clock.micros();
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 
