@@ -151,7 +151,6 @@ export function parseCommand(line: string): ParseResult {
 
 /** Keeps an echoed word printable and short (it may come from a hostile client). */
 function sanitizeWord(word: string): string {
-  // eslint-disable-next-line no-control-regex
   const clean = word.replace(/[\u0000-\u001f\u007f]/g, '?');
   return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
 }

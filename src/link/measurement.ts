@@ -5,11 +5,11 @@
  * Pongs are correlated by source endpoint (the [N] option of §4.2).
  *
  * Estimator: the median of the samples whose round trip was among the fastest third, rather
- * than of all samples (spec 02 §5 allows any robust estimator, [N]). A JavaScript peer reads
- * the receive time a little after the datagram arrived, and that delay varies (event loop,
- * JIT warm-up); the fastest round trips carry the least of it, so their midpoints are the
- * least biased. Against Ableton's C++ peer this brought the phase error from up to ~20 µs
- * down to a few µs (bench/link-interop.ts).
+ * than of all samples (spec 02 §5 allows any robust estimator, [N]): the first round trips of
+ * a cold JavaScript process are slow and lopsided (JIT warm-up), and the fastest ones carry the
+ * least queueing. On this project's 2-vCPU test machine the two estimators agree within ~5 µs;
+ * what remains of the error against a C++ peer (0–30 µs per measurement, bench/link-interop.ts)
+ * is scheduling asymmetry that no midpoint estimator can see.
  * @module
  */
 import { roundHalfAway } from '../core/checks.ts';
