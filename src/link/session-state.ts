@@ -4,7 +4,7 @@
  * `Link.commitAppSessionState` (or the audio variant) to apply the change.
  * @module
  */
-import { bool, finiteNumber, nonNegative, timeMicros as checkTime } from '../core/checks.ts';
+import { bool, finiteNumber, nonNegative, timeMicros as checkTimeSlow } from '../core/checks.ts';
 import { alignUp, fromPhaseEncodedBeats, phase, toPhaseEncodedBeats } from './phase.ts';
 import {
   beatsToMicroBeats,
@@ -44,7 +44,12 @@ export interface SessionStateOrigin {
   readonly timeForIsPlaying: number;
 }
 
-const quantumMicroBeats = (q: unknown) => beatsToMicroBeats(nonNegative('quantum', q));
+// Hot path (called per audio buffer): whole numbers skip the generic checks; anything else
+// takes the checked route, which throws with the accepted range.
+const quantumMicroBeats = (q: unknown): number =>
+  typeof q === 'number' && Number.isInteger(q) && q >= 0 && q <= 1e9 ? q * 1_000_000 : beatsToMicroBeats(nonNegative('quantum', q));
+const checkTime = (name: string, t: unknown): number =>
+  typeof t === 'number' && Number.isSafeInteger(t) ? t : checkTimeSlow(name, t);
 
 export class SessionState {
   private tl: Timeline;
