@@ -131,6 +131,13 @@ export class NodeNetwork implements Network {
       lookup: (address: string, _family: unknown, callback: (err: Error | null, address: string, family: number) => void) => callback(null, address, 4),
     } as dgram.SocketOptions);
     let closed = false;
+    let pending = 0;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      socket.close();
+    };
     socket.on('message', (msg, rinfo) => {
       // Stamp first: measurement accuracy depends on how late the receive time is read.
       const at = hrClock.micros();
@@ -149,12 +156,20 @@ export class NodeNetwork implements Network {
     return {
       send: (data, port, address) => {
         if (closed) return;
-        socket.send(data, port, address, (err) => { if (err) options.onError(err); });
+        pending++;
+        socket.send(data, port, address, (err) => {
+          pending--;
+          if (err) options.onError(err);
+          if (closed && pending === 0) finish();
+        });
       },
       close: () => {
         if (closed) return;
         closed = true;
-        socket.close();
+        // A byebye sent just before close must not be cancelled with the socket: close once
+        // the pending sends are done (or after 200 ms at the latest).
+        if (pending === 0) finish();
+        else setTimeout(finish, 200).unref();
       },
     };
   }

@@ -1,0 +1,133 @@
+/**
+ * Native MIDI output ports (L2) on `@julusian/midi` (RtMidi), an optional dependency loaded
+ * lazily on first use. Errors are `PhaselockError`s with code E_UNAVAILABLE and say what is
+ * missing: the package (not installed, or its native build failed), the OS MIDI subsystem
+ * (on Linux the ALSA sequencer, /dev/snd/seq — absent in containers), or the port.
+ *
+ * `NativeMidiOutput` must be called at the instant (`acceptsFutureTimestamps: false`): either
+ * give the scheduler `nodePreciseTimers()` (main thread), or open the port inside the timing
+ * thread with `openPreciseOutput({ kind: 'native', port })`, the precise path.
+ * @module
+ */
+import { PhaselockError } from '../core/errors.ts';
+import type { MidiOutput } from '../midi/output.ts';
+
+/** The part of @julusian/midi's Output used here. */
+interface RtOutput {
+  getPortCount(): number;
+  getPortName(i: number): string;
+  openPort(i: number): void;
+  openVirtualPort(name: string): void;
+  sendMessage(message: number[]): void;
+  closePort(): void;
+  destroy?(): void;
+}
+
+interface RtMidiModule {
+  Output: new () => RtOutput;
+}
+
+const PACKAGE = '@julusian/midi';
+let loaded: Promise<RtMidiModule> | undefined;
+
+/** Loads the optional native module once. Rejects with E_UNAVAILABLE when it is not installed or did not build. */
+export function loadNativeMidi(): Promise<RtMidiModule> {
+  loaded ??= import(PACKAGE).then(
+    (m: { Output?: unknown; default?: { Output?: unknown } }) => {
+      const Output = (m.Output ?? m.default?.Output) as RtMidiModule['Output'] | undefined;
+      if (typeof Output !== 'function') throw new PhaselockError('E_UNAVAILABLE', `${PACKAGE} loaded but has no Output class`);
+      return { Output };
+    },
+    (err: unknown) => {
+      loaded = undefined;
+      throw new PhaselockError(
+        'E_UNAVAILABLE',
+        `native MIDI needs the optional dependency ${PACKAGE}, which is not installed or failed to build (npm install ${PACKAGE}): ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    },
+  );
+  return loaded;
+}
+
+function newOutput(mod: RtMidiModule): RtOutput {
+  try {
+    return new mod.Output();
+  } catch (err) {
+    throw new PhaselockError(
+      'E_UNAVAILABLE',
+      `no MIDI subsystem: RtMidi could not start (${err instanceof Error ? err.message : String(err)}). ` +
+        'On Linux the ALSA sequencer (/dev/snd/seq, module snd-seq) must exist; containers usually have none. ' +
+        "Use '--to record:<file>' or '--to console' instead.",
+      { cause: err },
+    );
+  }
+}
+
+/** Names of the native MIDI output ports, by index. */
+export async function listNativeMidiOutputs(): Promise<string[]> {
+  const out = newOutput(await loadNativeMidi());
+  try {
+    const names: string[] = [];
+    for (let i = 0; i < out.getPortCount(); i++) names.push(out.getPortName(i));
+    return names;
+  } finally {
+    out.destroy?.();
+  }
+}
+
+export class NativeMidiOutput implements MidiOutput {
+  readonly acceptsFutureTimestamps = false;
+  private closed = false;
+
+  constructor(
+    private readonly port: RtOutput,
+    readonly name: string,
+  ) {}
+
+  /** Sends at once (`timeMicros` is informational: call this at the instant). */
+  send(data: Uint8Array, _timeMicros: number): void {
+    if (this.closed) return;
+    this.port.sendMessage(Array.from(data));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.port.closePort();
+    this.port.destroy?.();
+  }
+}
+
+/**
+ * Opens a native output port by index or by name (exact, else the first name containing it);
+ * `{ virtual: true }` creates a virtual port with that name instead (macOS, Linux ALSA).
+ * @example
+ * const out = await openNativeMidiOutput('IAC Driver Bus 1');
+ */
+export async function openNativeMidiOutput(port: string | number, options: { virtual?: boolean } = {}): Promise<NativeMidiOutput> {
+  const out = newOutput(await loadNativeMidi());
+  try {
+    if (options.virtual) {
+      const name = String(port);
+      out.openVirtualPort(name);
+      return new NativeMidiOutput(out, name);
+    }
+    const names: string[] = [];
+    for (let i = 0; i < out.getPortCount(); i++) names.push(out.getPortName(i));
+    let index: number;
+    if (typeof port === 'number') index = port;
+    else {
+      index = names.indexOf(port);
+      if (index < 0) index = names.findIndex((n) => n.toLowerCase().includes(port.toLowerCase()));
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= names.length) {
+      throw new PhaselockError('E_UNAVAILABLE', `no MIDI output port ${JSON.stringify(port)}; available: ${names.length ? names.map((n, i) => `${i}: ${n}`).join(', ') : 'none'}`);
+    }
+    out.openPort(index);
+    return new NativeMidiOutput(out, names[index] as string);
+  } catch (err) {
+    out.destroy?.();
+    throw err;
+  }
+}
