@@ -75,10 +75,13 @@ export function parseQuantum(token: string | undefined): number | undefined {
   return v !== undefined && v > 0 && v <= 1e6 ? v : undefined;
 }
 
-/** A beat: any finite number within ±1e12 (micro-beats must stay safe integers). */
+/**
+ * A beat within ±1e9: its time (≤ 3e6 µs per beat at 20 bpm) and micro-beats stay safe
+ * integers, so no answer is silently imprecise.
+ */
 export function parseBeat(token: string | undefined): number | undefined {
   const v = parseDecimal(token);
-  return v !== undefined && Math.abs(v) <= 1e12 ? v : undefined;
+  return v !== undefined && Math.abs(v) <= 1e9 ? v : undefined;
 }
 
 function reject(word: string, args: readonly string[]): Rejection {

@@ -1,0 +1,140 @@
+/**
+ * End to end: `phaselock --json` (and the automatic JSON mode when stdout is not a TTY), in a
+ * network namespace next to a real Ableton Link peer, keys written to stdin.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildAbletonPeer, monoMicros, Netns, startAbletonPeer, type LinePeer } from '../interop/harness.ts';
+import { BIN, ENV, exited, Lines, ROOT } from './helpers.ts';
+
+const near = (a: number, b: number, eps = 0.01) => Math.abs(a - b) < eps;
+
+interface JsonStatus {
+  t: number;
+  reason: string;
+  enabled: boolean;
+  numPeers: number;
+  quantum: number;
+  startStopSync: boolean;
+  isPlaying: boolean;
+  tempo: number;
+  beat: number;
+  phase: number;
+}
+
+const parse = (line: string) => JSON.parse(line) as JsonStatus;
+
+describe('phaselock JSON mode, next to an Ableton peer', () => {
+  let ns: Netns;
+  let ableton: LinePeer;
+
+  before(async () => {
+    await buildAbletonPeer();
+    ns = await Netns.create('plcli');
+    ableton = await startAbletonPeer(ns, { startStopSync: true, bpm: 120, label: 'ableton' });
+    await ableton.command('enable');
+  });
+
+  after(async () => {
+    await ableton?.close();
+    await ns?.close();
+  });
+
+  const start = (args: string[]) => {
+    const child = ns.exec(process.execPath, [BIN, ...args], { env: ENV, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    return { child, out: new Lines(child.stdout!), stderr: () => stderr };
+  };
+
+  /** Waits for the Ableton peer to see phaselock leave; returns how long after `t0` (µs). */
+  const leftAfter = async (mark: number, t0: number) => {
+    const gone = await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 0, 8000, mark);
+    return gone.t - t0;
+  };
+
+  it('--json: status lines with 1 peer; e, space and q act like in the UI', async () => {
+    const joinMark = ableton.events.length;
+    const { child, out, stderr } = start(['--json']);
+    const joined = await out.wait((l) => parse(l).numPeers === 1, '1 peer', 8000);
+    await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 1, 3000, joinMark);
+    const s = parse(joined);
+    assert.deepEqual(Object.keys(s).sort(),
+      ['beat', 'enabled', 'isPlaying', 'numPeers', 'phase', 'quantum', 'reason', 'startStopSync', 't', 'tempo']);
+    assert.equal(s.enabled, true);
+    assert.equal(s.startStopSync, true);
+
+    let mark = ableton.events.length;
+    child.stdin!.write('e');
+    await ableton.waitForEvent((e) => e.event === 'tempo' && near(e.bpm, 121), 3000, mark);
+    await out.wait((l) => parse(l).reason === 'key' && near(parse(l).tempo, 121), 'a key line at 121 bpm', 2000);
+
+    mark = ableton.events.length;
+    child.stdin!.write(' ');
+    await ableton.waitForEvent((e) => e.event === 'playing' && e.isPlaying === true, 3000, mark);
+    assert.equal((await ableton.status()).isPlaying, true);
+
+    mark = ableton.events.length;
+    const t0 = monoMicros();
+    child.stdin!.write('q');
+    assert.equal(await exited(child, 4000), 0, stderr());
+    const ms = (await leftAfter(mark, t0)) / 1000;
+    assert.ok(ms < 1500, `byebye: the peer saw phaselock leave after ${ms} ms`);
+    // Leave the session as we found it for the next test.
+    await ableton.command('stop');
+    await ableton.command('tempo 120');
+  });
+
+  it('is automatic when stdout is not a TTY: a line per change and every 250 ms; SIGTERM exits cleanly', async () => {
+    const joinMark = ableton.events.length;
+    const { child, out, stderr } = start([]);
+    await out.wait((l) => parse(l).numPeers === 1, '1 peer', 8000);
+    await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 1, 3000, joinMark);
+    const from = out.lines.length;
+    await new Promise((r) => setTimeout(r, 1100));
+    const ticks = out.lines.slice(from).map(parse).filter((s) => s.reason === 'tick');
+    assert.ok(ticks.length >= 3 && ticks.length <= 5, `${ticks.length} tick lines in 1.1 s`);
+    const gaps = ticks.slice(1).map((x, i) => x.t - ticks[i]!.t);
+    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    assert.ok(mean > 220_000 && mean < 300_000, `mean tick gap ${mean} µs (gaps ${gaps.join(', ')})`);
+    // A change on the other side is reported at once, not only with the next tick.
+    const mark = out.lines.length;
+    await ableton.command('tempo 125');
+    const line = await out.wait((l) => parse(l).reason === 'tempo', 'a tempo line', 2000, mark);
+    assert.ok(near(parse(line).tempo, 125));
+
+    const abletonMark = ableton.events.length;
+    const t0 = monoMicros();
+    child.kill('SIGTERM');
+    assert.equal(await exited(child, 4000), 0, stderr());
+    const ms = (await leftAfter(abletonMark, t0)) / 1000;
+    assert.ok(ms < 1500, `byebye: the peer saw phaselock leave after ${ms} ms`);
+    assert.equal(stderr(), '');
+  });
+
+  it('a reader that goes away (`| head -1`) ends it cleanly: exit 0, no crash, byebye', async () => {
+    const joinMark = ableton.events.length;
+    const { child, out, stderr } = start(['--json']);
+    await out.wait((l) => parse(l).numPeers === 1, '1 peer', 8000);
+    await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 1, 3000, joinMark);
+    const mark = ableton.events.length;
+    const t0 = monoMicros();
+    child.stdout!.destroy(); // the next status line (≤ 250 ms) hits EPIPE
+    assert.equal(await exited(child, 4000), 0, stderr());
+    assert.doesNotMatch(stderr(), /EPIPE|Error/);
+    assert.ok((await leftAfter(mark, t0)) < 1_500_000);
+  });
+
+  it('SIGINT (Ctrl-C outside a terminal) exits cleanly too', async () => {
+    const joinMark = ableton.events.length;
+    const { child, out, stderr } = start(['--json']);
+    await out.wait((l) => parse(l).numPeers === 1, '1 peer', 8000);
+    // Both sides count each other before the signal, or there is no leave to observe.
+    await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 1, 3000, joinMark);
+    const mark = ableton.events.length;
+    const t0 = monoMicros();
+    child.kill('SIGINT');
+    assert.equal(await exited(child, 4000), 0, stderr());
+    assert.ok((await leftAfter(mark, t0)) < 1_500_000);
+  });
+});
