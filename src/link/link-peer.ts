@@ -10,7 +10,7 @@
  */
 import { Emitter } from '../core/emitter.ts';
 import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
-import { nonNegative } from '../core/checks.ts';
+import { finiteNumber } from '../core/checks.ts';
 import type { Clock, Runtime, TimerHandle, UdpRemote } from '../core/runtime.ts';
 import type { PeerState } from './discovery-codec.ts';
 import { Gateway, type GatewayHost, type GatewayPeer } from './gateway.ts';
@@ -36,6 +36,12 @@ export interface LinkPeerOptions {
   interfaces?: string[];
   /** Receives session events (debug) and every warning (warn); default: silent. */
   logger?: LinkLogger;
+  /**
+   * Lose every session tie-break (our node ids start with 0xff, spec 02 §7.2: within ±0.5 s the
+   * smaller session id wins). For short-lived clients — one-shot commands, bridges — that must
+   * join a session, never impose their own state on peers whose session is as young as theirs.
+   */
+  yieldTies?: boolean;
 }
 
 export interface LinkLogger {
@@ -79,6 +85,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   private syncStartStop: boolean;
   private readonly interfaceFilter: string[] | undefined;
   private readonly logger: LinkLogger | undefined;
+  private readonly yieldTies: boolean;
   private readonly gateways = new Map<string, Gateway>();
   private readonly sessions = new Map<NodeId, KnownSession>();
   private readonly measurements: ActiveMeasurement[] = [];
@@ -95,7 +102,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     super();
     this.rt = runtime;
     this.clock = runtime.clock;
-    const bpm = clampBpm(nonNegative('bpm', options.bpm ?? 120));
+    const bpm = clampBpm(finiteNumber('bpm', options.bpm ?? 120));
     this.localBpm = bpm;
     this.reportedTempo = bpm;
     this.syncStartStop = options.startStopSync ?? false;
@@ -104,6 +111,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     }
     this.interfaceFilter = options.interfaces;
     this.logger = options.logger;
+    this.yieldTies = options.yieldTies === true;
     this.nodeId = this.newNodeId();
     this.sessionId = this.nodeId;
     this.intercept = -this.clock.micros();
@@ -538,6 +546,8 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   }
 
   private newNodeId(): NodeId {
-    return nodeIdFromBytes(this.rt.random.bytes(8));
+    const bytes = this.rt.random.bytes(8);
+    if (this.yieldTies) bytes[0] = 0xff;
+    return nodeIdFromBytes(bytes);
   }
 }

@@ -236,3 +236,16 @@ test('interfaces are rescanned every 5 s: a vanished one closes, a new one opens
   w.net.setInterfaceUp(a.host, true);
   assert.ok(w.vt.runUntil(w.converged, 6_000_000), 'back in one session after the interface returns');
 });
+
+test('yieldTies: a peer as young as the session joins it instead of taking it over', () => {
+  for (let seed = 1; seed <= 6; seed++) {
+    const w = world();
+    const resident = w.add({ seed });
+    const visitor = w.add({ seed: seed + 100 }, { yieldTies: true, bpm: 90 });
+    resident.link.enable();
+    visitor.link.enable(); // same instant: ghost times equal, only the ids decide
+    assert.ok(w.vt.runUntil(w.converged, 3_000_000));
+    assert.equal(visitor.link.session.sessionId, resident.link.session.nodeId);
+    assert.equal(resident.link.captureAppSessionState().tempo, 120);
+  }
+});
