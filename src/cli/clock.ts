@@ -1,0 +1,72 @@
+/**
+ * `phaselock clock --to <output>`: a Link-synced MIDI clock (composition root, L3).
+ * Wired by `src/cli/main.ts` through `runClockCommand(args)`.
+ * @module
+ */
+import { Link } from '../node/link.ts';
+import { MidiClockOut } from '../midi/clock-out.ts';
+import { openTarget } from '../node/midi-target.ts';
+import { cliRuntime } from './runtime.ts';
+import { commonMidiOptions, parseMidiArgs, runUntil, type CommandIo, type ParsedMidiArgs } from './seq.ts';
+
+export const CLOCK_HELP = `usage: phaselock clock --to OUTPUT [options]
+
+Sends MIDI clock (24 ticks per beat) locked to the Link session, with Song Position Pointer,
+Start on the next bar, Stop and Continue; follows the session's start/stop both ways.
+
+${commonMidiOptions}
+  --clock-while-stopped   keep ticking while the transport is stopped
+  --no-start              do not start the transport; follow the session's
+`;
+
+/** `phaselock clock …`: resolves to the exit code (0 ok, 1 failure, 2 usage). */
+export async function runClockCommand(args: readonly string[], io: CommandIo = {}): Promise<number> {
+  const out = io.stdout ?? ((line: string) => process.stdout.write(line + '\n'));
+  const err = io.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  let a: ParsedMidiArgs;
+  try {
+    a = parseMidiArgs(args, { flags: ['--clock-while-stopped', '--no-start'], positional: 0 });
+  } catch (e) {
+    err(`phaselock clock: ${(e as Error).message}\n${CLOCK_HELP}`);
+    return 2;
+  }
+  if (a.help) {
+    out(CLOCK_HELP);
+    return 0;
+  }
+  let target;
+  try {
+    target = await openTarget(a.to, { mainThread: a.mainThread, showClock: a.showClock, write: out });
+  } catch (e) {
+    err(`phaselock clock: ${(e as Error).message}`);
+    return 1;
+  }
+  const link = new Link({ runtime: cliRuntime(), bpm: a.bpm ?? 120, startStopSync: true, ...(a.interfaces ? { interfaces: a.interfaces } : {}) });
+  try {
+    if (a.link) {
+      link.enable();
+      await new Promise((r) => setTimeout(r, a.joinMs));
+    }
+    const clock = new MidiClockOut(link, target.output, {
+      quantum: a.quantum,
+      latencyMs: a.latencyMs,
+      clockWhileStopped: a.flags.has('--clock-while-stopped'),
+      ...(target.preciseTimers ? { preciseTimers: target.preciseTimers } : {}),
+    });
+    const ms = (t: number) => `${((t - link.clock.micros()) / 1000).toFixed(1)} ms`;
+    clock.on('start', (t) => out(`start (in ${ms(t)})`));
+    clock.on('continue', (t, p) => out(`continue at song position ${p / 4} beats (in ${ms(t)})`));
+    clock.on('stop', () => out('stop'));
+    clock.on('warning', (w) => err(`warning: ${w.message}`));
+    out(`MIDI clock to ${target.description}; ${link.captureAppSessionState().tempo.toFixed(2)} bpm, ${link.numPeers} peer(s)`);
+    if (!a.flags.has('--no-start')) clock.start();
+    await runUntil(a.durationMs, io.signal);
+    clock.stop();
+    await new Promise((r) => setTimeout(r, 80));
+    clock.close();
+    return 0;
+  } finally {
+    await target.close();
+    await link.close();
+  }
+}

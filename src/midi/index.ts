@@ -1,0 +1,29 @@
+/**
+ * `phaselock/midi`: MIDI 1.0 bytes (encoders, incremental parser), outputs, the Link-synced
+ * MIDI clock (`MidiClockOut`), the Link sequencer (`LinkSequencer`) and Standard MIDI File
+ * import. L0/L1: native ports and the timing-thread output live in `src/node`
+ * (`openNativeMidiOutput`, `openPreciseOutput`). See docs/timing.md.
+ * @module
+ */
+export * from './messages.ts';
+export * from './encode.ts';
+export { MidiParser, MidiStreamWarning, DEFAULT_MAX_SYSEX_LENGTH, type MidiParserOptions, type MidiWarningReason } from './parser.ts';
+export {
+  RecordingOutput,
+  FormattingOutput,
+  describeMidi,
+  recordedToJson,
+  type MidiOutput,
+  type RecordedMessage,
+  type RecordingOutputOptions,
+  type FormattingOutputOptions,
+} from './output.ts';
+export {
+  MidiClockOut,
+  TICKS_PER_BEAT,
+  SIXTEENTH_MICRO_BEATS,
+  type MidiClockOutOptions,
+  type MidiClockOutEvents,
+} from './clock-out.ts';
+export { LinkSequencer, type LinkSequencerOptions, type LinkSequencerEvents, type LoopOptions } from './sequencer.ts';
+export { parseSmf, type SmfEvent, type SmfSong } from './smf.ts';

@@ -1,0 +1,35 @@
+/**
+ * `phaselock/sched`: lookahead window scheduling on a Link timeline or on host time, exact
+ * event times from pure timeline maths, delivery to outputs that accept future timestamps or
+ * must be called at the instant, and `atBeat`/`sync` promises. L0/L1: runs on an injected
+ * Clock/Timers (the timing-thread output and Node precise timers live in `src/node`).
+ * See docs/timing.md.
+ * @module
+ */
+export {
+  MICRO_BEATS_PER_BEAT,
+  alignUpTo,
+  beatBoundary,
+  ceilToMultiple,
+  firstStepAtOrAfter,
+  microBeatsAtTime,
+  nextQuantumBoundary,
+  stepMicroBeats,
+  stepTime,
+  stepsInRange,
+  timeAtMicroBeats,
+} from './grid.ts';
+export { BeatCursor, type BeatWindow, type TimelineChange } from './beat-cursor.ts';
+export {
+  WindowScheduler,
+  DEFAULT_INTERVAL_MICROS,
+  DEFAULT_LOOKAHEAD_MICROS,
+  type Window,
+  type WindowSchedulerOptions,
+} from './window-scheduler.ts';
+export { timerPreciseTimers, type PreciseTimers } from './precise-timers.ts';
+export { OutputDispatcher, type ScheduledOutput } from './output-dispatcher.ts';
+export { HostTimeScheduler, type HostTimeSchedulerRuntime } from './host-time-scheduler.ts';
+export { atBeat, sync, type AtBeatOptions, type BeatArrival, type SyncOptions } from './at-beat.ts';
+export { setTransport, songOriginOfStart, startTransportQuantized, timeNotAfterBeat } from './transport.ts';
+export { schedRuntimeOf, type SchedRuntime } from './link-runtime.ts';

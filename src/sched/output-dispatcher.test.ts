@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VirtualTime } from '../testing/virtual-time.ts';
+import { OutputDispatcher } from './output-dispatcher.ts';
+import { timerPreciseTimers } from './precise-timers.ts';
+import { HostTimeScheduler } from './host-time-scheduler.ts';
+import { WindowScheduler } from './window-scheduler.ts';
+
+function recorder(vt: VirtualTime, acceptsFutureTimestamps: boolean) {
+  const got: Array<{ t: number; at: number; b: number }> = [];
+  return { got, out: { acceptsFutureTimestamps, send: (d: Uint8Array, t: number) => { got.push({ t, at: vt.micros(), b: d[0] as number }); } } };
+}
+
+test('instant outputs are called at each message time, in time order, equal times in delivery order', () => {
+  const vt = new VirtualTime();
+  const { got, out } = recorder(vt, false);
+  const d = new OutputDispatcher(out, vt, timerPreciseTimers(vt, vt));
+  const t = vt.micros();
+  d.deliver(t + 300, Uint8Array.of(3));
+  d.deliver(t + 100, Uint8Array.of(1));
+  d.deliver(t + 300, Uint8Array.of(4));
+  d.deliver(t - 50, Uint8Array.of(0)); // late: at once
+  assert.deepEqual(got.map((g) => g.b), [0]);
+  vt.advance(1000);
+  assert.deepEqual(got, [
+    { t: t - 50, at: t, b: 0 },
+    { t: t + 100, at: t + 100, b: 1 },
+    { t: t + 300, at: t + 300, b: 3 },
+    { t: t + 300, at: t + 300, b: 4 },
+  ]);
+});
+
+test('timestamped outputs get messages at once; cancelFrom drops queued instant messages', () => {
+  const vt = new VirtualTime();
+  const ahead = recorder(vt, true);
+  new OutputDispatcher(ahead.out, vt, timerPreciseTimers(vt, vt)).deliver(vt.micros() + 5000, Uint8Array.of(9));
+  assert.deepEqual(ahead.got, [{ t: vt.micros() + 5000, at: vt.micros(), b: 9 }]);
+  const inst = recorder(vt, false);
+  const d = new OutputDispatcher(inst.out, vt, timerPreciseTimers(vt, vt));
+  d.deliver(vt.micros() + 100, Uint8Array.of(1));
+  d.deliver(vt.micros() + 200, Uint8Array.of(2));
+  assert.equal(d.cancelFrom(vt.micros() + 150), 1);
+  vt.advance(1000);
+  assert.deepEqual(inst.got.map((g) => g.b), [1]);
+});
+
+test('WindowScheduler windows are contiguous and reach now + lookahead, whatever the wake-up delays', () => {
+  const vt = new VirtualTime();
+  const windows: Array<{ fromMicros: number; toMicros: number; nowMicros: number }> = [];
+  let delay = 0;
+  const timers = { setTimeout: (fn: () => void, us: number) => vt.setTimeout(fn, us + (delay = (delay * 7 + 3) % 23) * 1000) };
+  const ws = new WindowScheduler(vt, timers, (w) => windows.push(w), { lookaheadMicros: 30_000, intervalMicros: 10_000 });
+  ws.start();
+  vt.advance(2_000_000);
+  ws.stop();
+  assert.ok(windows.length > 50);
+  for (let i = 1; i < windows.length; i++) assert.equal(windows[i]?.fromMicros, windows[i - 1]?.toMicros);
+  for (const w of windows) assert.equal(w.toMicros, w.nowMicros + 30_000);
+  assert.throws(() => new WindowScheduler(vt, vt, () => {}, { lookaheadMicros: 10, intervalMicros: 10 }), RangeError);
+});
+
+test('HostTimeScheduler hands host-µs messages out in windows with their exact times', () => {
+  const vt = new VirtualTime();
+  const { got, out } = recorder(vt, true);
+  const s = new HostTimeScheduler({ clock: vt, timers: vt }, out);
+  const t = vt.micros();
+  s.schedule(t + 100_000, Uint8Array.of(1));
+  const id = s.schedule(t + 200_000, Uint8Array.of(2));
+  s.schedule(t + 10_000, Uint8Array.of(0)); // inside the handed-out window: at once
+  assert.deepEqual(got.map((g) => g.b), [0]);
+  assert.equal(s.cancel(id), true);
+  vt.advance(300_000);
+  assert.deepEqual(got.map((g) => [g.b, g.t]), [[0, t + 10_000], [1, t + 100_000]]);
+  assert.ok((got[1]?.at as number) >= t + 70_000 && (got[1]?.at as number) < t + 100_000, 'handed out within the lookahead');
+  s.close();
+});
