@@ -5,7 +5,6 @@
  */
 import { CARABINER_COMPAT_VERSION } from '../carabiner/protocol.ts';
 import { Link } from '../node/link.ts';
-import { cliRuntime } from './runtime.ts';
 import type { CliCommand } from './args.ts';
 import { CarabinerServer } from './carabiner-server.ts';
 
@@ -14,7 +13,7 @@ type CarabinerConfig = Extract<CliCommand, { kind: 'carabiner' }>;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 export async function runCarabiner(cfg: CarabinerConfig): Promise<number> {
-  const link = new Link({ bpm: cfg.bpm, startStopSync: cfg.startStopSync, interfaces: cfg.interfaces, runtime: cliRuntime() });
+  const link = new Link({ bpm: cfg.bpm, startStopSync: cfg.startStopSync, interfaces: cfg.interfaces, yieldTies: true });
   link.on('warning', (e) => process.stderr.write(`phaselock: warning: ${e.message}\n`));
   const tty = process.stdout.isTTY === true;
   let connections = 0;

@@ -6,7 +6,6 @@
 import { Link } from '../node/link.ts';
 import { MidiClockOut } from '../midi/clock-out.ts';
 import { openTarget } from '../node/midi-target.ts';
-import { cliRuntime } from './runtime.ts';
 import { commonMidiOptions, parseMidiArgs, runUntil, type CommandIo, type ParsedMidiArgs } from './seq.ts';
 
 export const CLOCK_HELP = `usage: phaselock clock --to OUTPUT [options]
@@ -41,7 +40,7 @@ export async function runClockCommand(args: readonly string[], io: CommandIo = {
     err(`phaselock clock: ${(e as Error).message}`);
     return 1;
   }
-  const link = new Link({ runtime: cliRuntime(), bpm: a.bpm ?? 120, startStopSync: true, ...(a.interfaces ? { interfaces: a.interfaces } : {}) });
+  const link = new Link({ yieldTies: true, bpm: a.bpm ?? 120, startStopSync: true, ...(a.interfaces ? { interfaces: a.interfaces } : {}) });
   try {
     if (a.link) {
       link.enable();

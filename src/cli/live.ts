@@ -6,7 +6,6 @@
  * @module
  */
 import { Link } from '../node/link.ts';
-import { cliRuntime } from './runtime.ts';
 import type { LiveConfig } from './args.ts';
 import { LinkHut } from './hut.ts';
 import { splitKeys } from './keys.ts';
@@ -117,7 +116,7 @@ export async function runLive(cfg: LiveConfig): Promise<number> {
   const stdout = process.stdout;
   const stdin = process.stdin;
   const json = cfg.json ?? !stdout.isTTY;
-  const link = new Link({ bpm: cfg.bpm, startStopSync: cfg.startStopSync, interfaces: cfg.interfaces, runtime: cliRuntime() });
+  const link = new Link({ bpm: cfg.bpm, startStopSync: cfg.startStopSync, interfaces: cfg.interfaces, yieldTies: true });
   const hut = new LinkHut(link, { quantum: cfg.quantum });
   const color = !process.env.NO_COLOR && process.env.TERM !== 'dumb';
   const view: View = json ? new JsonView(hut, link, stdout) : new TerminalView(hut, stdout, color);

@@ -4,7 +4,6 @@
  * @module
  */
 import { Link } from '../node/link.ts';
-import { cliRuntime } from './runtime.ts';
 import type { CliCommand, OneShotConfig } from './args.ts';
 import { captureStatus } from './hut.ts';
 import { formatJsonStatus, formatStatusText } from './status-format.ts';
@@ -51,7 +50,7 @@ export async function runOneShot(cmd: OneShot, io: Output = stdio): Promise<numb
   const acts = cmd.kind === 'tempo' || cmd.kind === 'play' || cmd.kind === 'stop';
   const link = new Link({
     // Start/stop sync on: `status` only listens (it never commits a transport change).
-    startStopSync: cmd.kind !== 'tempo', interfaces: cmd.interfaces, runtime: cliRuntime(),
+    startStopSync: cmd.kind !== 'tempo', interfaces: cmd.interfaces, yieldTies: true,
   });
   if (process.env.PHASELOCK_DEBUG) link.on('warning', (e) => io.err(`phaselock: warning: ${e.message}`));
   let sawStartStop = false;

@@ -11,7 +11,6 @@ import { Link } from '../node/link.ts';
 import { LinkSequencer } from '../midi/sequencer.ts';
 import { parseSmf } from '../midi/smf.ts';
 import { openTarget } from '../node/midi-target.ts';
-import { cliRuntime } from './runtime.ts';
 
 export interface CommandIo {
   stdout?: (line: string) => void;
@@ -148,7 +147,7 @@ export async function runSeqCommand(args: readonly string[], io: CommandIo = {})
     err(`phaselock seq: ${(e as Error).message}`);
     return 1;
   }
-  const link = new Link({ runtime: cliRuntime(), bpm: a.bpm ?? song.tempoBpm ?? 120, startStopSync: true, ...(a.interfaces ? { interfaces: a.interfaces } : {}) });
+  const link = new Link({ yieldTies: true, bpm: a.bpm ?? song.tempoBpm ?? 120, startStopSync: true, ...(a.interfaces ? { interfaces: a.interfaces } : {}) });
   try {
     if (a.link) {
       link.enable();

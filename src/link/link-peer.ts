@@ -11,7 +11,7 @@
 import { Emitter } from '../core/emitter.ts';
 import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
 import { finiteNumber } from '../core/checks.ts';
-import type { Clock, Runtime, TimerHandle, UdpRemote } from '../core/runtime.ts';
+import type { Clock, Runtime, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
 import type { PeerState } from './discovery-codec.ts';
 import { Gateway, type GatewayHost, type GatewayPeer } from './gateway.ts';
 import { Measurement, type MeasurementResult } from './measurement.ts';
@@ -120,6 +120,11 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
 
   get enabled(): boolean {
     return this.isEnabled;
+  }
+
+  /** The protocol timers of the runtime this peer runs on (schedulers share them). */
+  get timers(): Timers {
+    return this.rt.timers;
   }
 
   /** Peers in our session (not counting ourselves). */

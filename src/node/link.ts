@@ -4,7 +4,10 @@
  */
 import { LinkPeer, type LinkPeerOptions } from '../link/link-peer.ts';
 import { nodeRuntime } from './node-runtime.ts';
+import { nodePreciseTimers } from './precise-timers.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { atBeat, sync, type AtBeatOptions, type BeatArrival, type SyncOptions } from '../sched/at-beat.ts';
+import type { PreciseTimers } from '../sched/precise-timers.ts';
 
 export interface LinkOptions extends LinkPeerOptions {
   /** Replace the Node runtime (tests, custom clocks). */
@@ -21,9 +24,36 @@ export interface LinkOptions extends LinkPeerOptions {
  */
 export class Link extends LinkPeer {
   private closedFlag = false;
+  private precise: PreciseTimers | undefined;
 
   constructor(options: LinkOptions = {}) {
     super(options.runtime ?? nodeRuntime(), options);
+  }
+
+  /**
+   * Timers that fire at the exact host time on the main thread (a libuv timer ~2 ms early, then
+   * a short sleep and spin). Used by `atBeat`/`sync` and by schedulers driving a main-thread
+   * output; the timing-thread output (`openPreciseOutput`) needs none.
+   */
+  get preciseTimers(): PreciseTimers {
+    return (this.precise ??= nodePreciseTimers());
+  }
+
+  /**
+   * Resolves at the exact host time of `beat` on the session timeline (quantum default 4).
+   * @example const { timeMicros } = await link.atBeat(16, { quantum: 4 });
+   */
+  atBeat(beat: number, options: AtBeatOptions = {}): Promise<BeatArrival> {
+    return atBeat(this, beat, options);
+  }
+
+  /**
+   * Resolves at the next beat that is a multiple of `beatMultiple` (plus `offset`): `sync(4)` is
+   * the next bar line at quantum 4, `sync(1)` the next beat.
+   * @example await link.sync(4); // the next downbeat
+   */
+  sync(beatMultiple: number, options: SyncOptions = {}): Promise<BeatArrival> {
+    return sync(this, beatMultiple, options);
   }
 
   /** Sends byebye, closes every socket and timer. Idempotent. */

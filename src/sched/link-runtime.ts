@@ -1,8 +1,7 @@
 /**
- * Reaching a `LinkPeer`'s injected runtime from the scheduler (L1). `LinkPeer` exposes its
- * `clock` but keeps the runtime protected; until it exposes `timers` (and optionally
- * `preciseTimers`) publicly, this reads them structurally. Tests and users can always pass
- * explicit timers instead.
+ * The clock and timers a scheduler on a `LinkPeer` uses: the peer's own (`clock`, `timers`),
+ * and precise timers when the peer offers them (`Link` on Node does, see src/node/link.ts).
+ * Tests and users can always pass explicit timers instead.
  * @module
  */
 import type { Clock, Runtime, Timers } from '../core/runtime.ts';
@@ -15,9 +14,8 @@ export type SchedRuntime = Pick<Runtime, 'clock' | 'timers'> & { preciseTimers?:
 /** The clock, timers and precise timers a scheduler on `link` uses. */
 export function schedRuntimeOf(link: LinkPeer, override: { timers?: Timers; preciseTimers?: PreciseTimers } = {}): Required<SchedRuntime> {
   const clock: Clock = link.clock;
-  const rt = (link as unknown as { rt?: SchedRuntime; timers?: Timers; preciseTimers?: PreciseTimers });
-  const timers = override.timers ?? rt.timers ?? rt.rt?.timers;
-  if (!timers) throw new TypeError('this LinkPeer exposes no timers; pass options.timers');
-  const preciseTimers = override.preciseTimers ?? rt.preciseTimers ?? rt.rt?.preciseTimers ?? timerPreciseTimers(clock, timers);
+  const timers = override.timers ?? link.timers;
+  const offered = (link as LinkPeer & { preciseTimers?: PreciseTimers }).preciseTimers;
+  const preciseTimers = override.preciseTimers ?? offered ?? timerPreciseTimers(clock, timers);
   return { clock, timers, preciseTimers };
 }
