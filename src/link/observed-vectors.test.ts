@@ -156,3 +156,16 @@ test('setIsPlayingAndRequestBeatAtTime with peers keeps the start time, moves th
   assert.equal(s.timeForIsPlaying(), 2600000);
   assert.equal(s.timeAtBeat(0, 4), 4000000);
 });
+
+test('the one-modulo application beat equals alignNear(b, b − beatOrigin, q) everywhere', async () => {
+  const { toPhaseEncodedBeats } = await import('./phase.ts');
+  const { SeededRandom } = await import('../core/prng.ts');
+  const rng = new SeededRandom(99);
+  for (let i = 0; i < 20000; i++) {
+    const tl = { tempo: 60060 + rng.int(2_940_000), beatOrigin: rng.int(2e10) - 1e10, timeOrigin: rng.int(2e12) - 1e12 };
+    const t = rng.int(4e12) - 2e12;
+    const q = [1e6, 3e6, 4e6, 7.5e6, 1, 3, 0][rng.int(7)]!;
+    const b = beatsAtTime(tl, t);
+    assert.equal(toPhaseEncodedBeats(tl, t, q), q === 0 ? b : alignNear(b, b - tl.beatOrigin, q));
+  }
+});

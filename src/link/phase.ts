@@ -29,8 +29,15 @@ export function alignNear(x: number, target: number, q: number): number {
  * `beats − beatOrigin`. All values µb / µs.
  */
 export function toPhaseEncodedBeats(tl: Timeline, t: number, q: number): number {
-  const b = beatsAtTime(tl, t);
-  return alignNear(b, b - tl.beatOrigin, q);
+  // alignNear(b, b − bo, q) = (b − q/2) + phase((b − bo) − (b − q/2), q) = b − q/2 + phase(q/2 − bo, q):
+  // the same value with one modulo instead of three (this runs per audio buffer).
+  if (q === 0) return beatsAtTime(tl, t);
+  return beatsAtTime(tl, t) - q / 2 + phase(q / 2 - tl.beatOrigin, q);
+}
+
+/** Phase in [0, q) of the application beat at time `t`: the phase of `beats − beatOrigin`. */
+export function phaseAtTimeMicroBeats(tl: Timeline, t: number, q: number): number {
+  return phase(beatsAtTime(tl, t) - tl.beatOrigin, q);
 }
 
 /** Inverse of toPhaseEncodedBeats, with the opposite tie-break so the two compose. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { bool, finiteNumber, nonNegative, timeMicros as checkTimeSlow } from '../core/checks.ts';
-import { alignUp, fromPhaseEncodedBeats, phase, toPhaseEncodedBeats } from './phase.ts';
+import { alignUp, fromPhaseEncodedBeats, phaseAtTimeMicroBeats, toPhaseEncodedBeats } from './phase.ts';
 import {
   beatsToMicroBeats,
   bpmToMicrosPerBeat,
@@ -101,8 +101,7 @@ export class SessionState {
   /** Phase in [0, quantum) at host time `timeMicros`. Pure. */
   phaseAtTime(timeMicros: number, quantum: number): number {
     const t = checkTime('timeMicros', timeMicros);
-    const q = quantumMicroBeats(quantum);
-    return microBeatsToBeats(phase(toPhaseEncodedBeats(this.tl, t, q), q));
+    return microBeatsToBeats(phaseAtTimeMicroBeats(this.tl, t, quantumMicroBeats(quantum)));
   }
 
   /** Host time (µs) of `beat` for `quantum`; inverse of beatAtTime. Pure. */
