@@ -3,10 +3,8 @@
  * Wired by `src/cli/main.ts` through `runClockCommand(args)`.
  * @module
  */
-import { Link } from '../node/link.ts';
 import { MidiClockOut } from '../midi/clock-out.ts';
-import { openTarget } from '../node/midi-target.ts';
-import { commonMidiOptions, parseMidiArgs, runUntil, type CommandIo, type ParsedMidiArgs } from './seq.ts';
+import { commandOutput, commonMidiOptions, parseCommandArgs, runUntil, withTargetAndLink, type CommandIo } from './seq.ts';
 
 export const CLOCK_HELP = `usage: phaselock clock --to OUTPUT [options]
 
@@ -20,32 +18,10 @@ ${commonMidiOptions}
 
 /** `phaselock clock …`: resolves to the exit code (0 ok, 1 failure, 2 usage). */
 export async function runClockCommand(args: readonly string[], io: CommandIo = {}): Promise<number> {
-  const out = io.stdout ?? ((line: string) => process.stdout.write(line + '\n'));
-  const err = io.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
-  let a: ParsedMidiArgs;
-  try {
-    a = parseMidiArgs(args, { flags: ['--clock-while-stopped', '--no-start'], positional: 0 });
-  } catch (e) {
-    err(`phaselock clock: ${(e as Error).message}\n${CLOCK_HELP}`);
-    return 2;
-  }
-  if (a.help) {
-    out(CLOCK_HELP);
-    return 0;
-  }
-  let target;
-  try {
-    target = await openTarget(a.to, { mainThread: a.mainThread, showClock: a.showClock, write: out });
-  } catch (e) {
-    err(`phaselock clock: ${(e as Error).message}`);
-    return 1;
-  }
-  const link = new Link({ yieldTies: true, bpm: a.bpm ?? 120, startStopSync: true, ...(a.interfaces ? { interfaces: a.interfaces } : {}) });
-  try {
-    if (a.link) {
-      link.enable();
-      await new Promise((r) => setTimeout(r, a.joinMs));
-    }
+  const { out, err } = commandOutput(io);
+  const a = parseCommandArgs('clock', CLOCK_HELP, args, { flags: ['--clock-while-stopped', '--no-start'], positional: 0 }, { out, err });
+  if (typeof a === 'number') return a;
+  return withTargetAndLink('clock', a, a.bpm ?? 120, { out, err }, async (link, target) => {
     const clock = new MidiClockOut(link, target.output, {
       quantum: a.quantum,
       latencyMs: a.latencyMs,
@@ -64,8 +40,5 @@ export async function runClockCommand(args: readonly string[], io: CommandIo = {
     await new Promise((r) => setTimeout(r, 80));
     clock.close();
     return 0;
-  } finally {
-    await target.close();
-    await link.close();
-  }
+  });
 }

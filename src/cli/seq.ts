@@ -2,15 +2,15 @@
  * `phaselock seq song.mid --to <output> [--loop]`: plays a Standard MIDI File on the Link
  * timeline (composition root, L3). The Link tempo drives playback; alone in the session the
  * command sets it from the file's first tempo unless `--bpm` is given. Wired by
- * `src/cli/main.ts` through `runSeqCommand(args)`. Also holds the option parsing shared with
- * `phaselock clock`.
+ * `src/cli/main.ts` through `runSeqCommand(args)`. Also holds what `phaselock clock` shares with
+ * it: option parsing, help and usage errors, opening the output and the Link session.
  * @module
  */
 import { readFile } from 'node:fs/promises';
 import { Link } from '../node/link.ts';
 import { LinkSequencer } from '../midi/sequencer.ts';
 import { parseSmf } from '../midi/smf.ts';
-import { openTarget } from '../node/midi-target.ts';
+import { openTarget, type OpenedTarget } from '../node/midi-target.ts';
 
 export interface CommandIo {
   stdout?: (line: string) => void;
@@ -96,6 +96,75 @@ export function parseMidiArgs(args: readonly string[], spec: { flags: string[]; 
   return r;
 }
 
+/** Where a command writes its lines. */
+export interface CommandOutput {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** `io`'s line callbacks, or stdout and stderr. */
+export function commandOutput(io: CommandIo): CommandOutput {
+  return {
+    out: io.stdout ?? ((line: string) => process.stdout.write(line + '\n')),
+    err: io.stderr ?? ((line: string) => process.stderr.write(line + '\n')),
+  };
+}
+
+/**
+ * Parses the arguments of `phaselock <command>` (see `parseMidiArgs`). Returns them, or the exit
+ * code once the help (0) or a usage error followed by the help (2) was written.
+ */
+export function parseCommandArgs(
+  command: string,
+  help: string,
+  args: readonly string[],
+  spec: { flags: string[]; positional: number },
+  { out, err }: CommandOutput,
+): ParsedMidiArgs | number {
+  let a: ParsedMidiArgs;
+  try {
+    a = parseMidiArgs(args, spec);
+  } catch (e) {
+    err(`phaselock ${command}: ${(e as Error).message}\n${help}`);
+    return 2;
+  }
+  if (!a.help) return a;
+  out(help);
+  return 0;
+}
+
+/**
+ * Opens `--to` and a Link peer at `bpm` with start/stop sync (joining the session for
+ * `--join-ms` unless `--no-link`), runs `play`, and closes both however it ends. Resolves to
+ * `play`'s exit code, or 1 when the output does not open.
+ */
+export async function withTargetAndLink(
+  command: string,
+  a: ParsedMidiArgs,
+  bpm: number,
+  { out, err }: CommandOutput,
+  play: (link: Link, target: OpenedTarget) => Promise<number>,
+): Promise<number> {
+  let target: OpenedTarget;
+  try {
+    target = await openTarget(a.to, { mainThread: a.mainThread, showClock: a.showClock, write: out });
+  } catch (e) {
+    err(`phaselock ${command}: ${(e as Error).message}`);
+    return 1;
+  }
+  const link = new Link({ yieldTies: true, bpm, startStopSync: true, ...(a.interfaces ? { interfaces: a.interfaces } : {}) });
+  try {
+    if (a.link) {
+      link.enable();
+      await new Promise((r) => setTimeout(r, a.joinMs));
+    }
+    return await play(link, target);
+  } finally {
+    await target.close();
+    await link.close();
+  }
+}
+
 /** Waits `ms` or until the signal (default: SIGINT/SIGTERM) or `cancel`; leaves no timer or handler. */
 export function runUntil(ms: number, signal?: AbortSignal, cancel?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -120,19 +189,9 @@ export function runUntil(ms: number, signal?: AbortSignal, cancel?: AbortSignal)
 
 /** `phaselock seq …`: resolves to the exit code (0 ok, 1 failure, 2 usage). */
 export async function runSeqCommand(args: readonly string[], io: CommandIo = {}): Promise<number> {
-  const out = io.stdout ?? ((line: string) => process.stdout.write(line + '\n'));
-  const err = io.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
-  let a: ParsedMidiArgs;
-  try {
-    a = parseMidiArgs(args, { flags: ['--loop'], positional: 1 });
-  } catch (e) {
-    err(`phaselock seq: ${(e as Error).message}\n${SEQ_HELP}`);
-    return 2;
-  }
-  if (a.help) {
-    out(SEQ_HELP);
-    return 0;
-  }
+  const { out, err } = commandOutput(io);
+  const a = parseCommandArgs('seq', SEQ_HELP, args, { flags: ['--loop'], positional: 1 }, { out, err });
+  if (typeof a === 'number') return a;
   let song;
   try {
     song = parseSmf(new Uint8Array(await readFile(a.positional[0] as string)));
@@ -140,19 +199,7 @@ export async function runSeqCommand(args: readonly string[], io: CommandIo = {})
     err(`phaselock seq: ${(e as Error).message}`);
     return 1;
   }
-  let target;
-  try {
-    target = await openTarget(a.to, { mainThread: a.mainThread, showClock: a.showClock, write: out });
-  } catch (e) {
-    err(`phaselock seq: ${(e as Error).message}`);
-    return 1;
-  }
-  const link = new Link({ yieldTies: true, bpm: a.bpm ?? song.tempoBpm ?? 120, startStopSync: true, ...(a.interfaces ? { interfaces: a.interfaces } : {}) });
-  try {
-    if (a.link) {
-      link.enable();
-      await new Promise((r) => setTimeout(r, a.joinMs));
-    }
+  return withTargetAndLink('seq', a, a.bpm ?? song.tempoBpm ?? 120, { out, err }, async (link, target) => {
     if (a.bpm !== undefined && link.numPeers === 0) {
       const s = link.captureAppSessionState();
       s.setTempo(a.bpm, link.clock.micros());
@@ -185,8 +232,5 @@ export async function runSeqCommand(args: readonly string[], io: CommandIo = {})
     seq.close();
     out('stopped');
     return 0;
-  } finally {
-    await target.close();
-    await link.close();
-  }
+  });
 }

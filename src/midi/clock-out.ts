@@ -24,23 +24,23 @@
  * - A phase jump of the session (another peer's forceBeatAtTime, joining another session)
  *   relocates: Stop, SPP, Continue on the next 16th note of the new timeline.
  *
- * Ticks go out only while the transport plays, unless `clockWhileStopped`.
+ * Ticks go out only while the transport plays, unless `clockWhileStopped`. The transport
+ * following shared with `LinkSequencer` (lookahead loop, song origin, start, stop at a beat,
+ * start/stop detection) is `sched/transport-follower.ts`.
  * @module
  */
 import { Emitter } from '../core/emitter.ts';
-import { finiteNumber, nonNegative } from '../core/checks.ts';
+import { nonNegative } from '../core/checks.ts';
 import { PhaselockError } from '../core/errors.ts';
-import type { Clock, Timers } from '../core/runtime.ts';
+import type { Timers } from '../core/runtime.ts';
 import type { LinkPeer } from '../link/link-peer.ts';
 import type { SessionState } from '../link/session-state.ts';
 import { beatsToMicroBeats } from '../link/timeline.ts';
-import { BeatCursor, type BeatWindow } from '../sched/beat-cursor.ts';
+import type { BeatWindow } from '../sched/beat-cursor.ts';
 import { alignUpTo, beatBoundary, ceilToMultiple, stepMicroBeats, stepsInRange, timeAtMicroBeats } from '../sched/grid.ts';
-import { schedRuntimeOf } from '../sched/link-runtime.ts';
-import { OutputDispatcher } from '../sched/output-dispatcher.ts';
 import type { PreciseTimers } from '../sched/precise-timers.ts';
-import { setTransport, songOriginOfStart, startTransportQuantized, timeNotAfterBeat } from '../sched/transport.ts';
-import { DEFAULT_INTERVAL_MICROS, DEFAULT_LOOKAHEAD_MICROS, WindowScheduler, type Window } from '../sched/window-scheduler.ts';
+import { setTransport, timeNotAfterBeat } from '../sched/transport.ts';
+import { TransportFollower } from '../sched/transport-follower.ts';
 import { clock as clockBytes, continueMsg, songPosition as sppBytes, start as startBytes, stop as stopBytes } from './encode.ts';
 import type { MidiOutput } from './output.ts';
 
@@ -107,26 +107,15 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
   readonly quantum: number;
   readonly latencyMicros: number;
   readonly clockWhileStopped: boolean;
-  private readonly clock: Clock;
-  private readonly scheduler: WindowScheduler;
-  private readonly cursor: BeatCursor;
-  private readonly dispatcher: OutputDispatcher;
-  private readonly onPlaying = () => this.scheduler.wake();
+  /** The lookahead loop, output and Link transport following; its `origin` is the Link beat (µb) of song position 0. */
+  private readonly transport: TransportFollower;
   private phase: Phase = 'stopped';
   private armed: Armed | undefined;
-  /** Link beat (µb) of song position 0. */
-  private origin = 0;
   /** Song position (µb, 16th-aligned) to resume from. */
   private position = 0;
-  /** timeForIsPlaying of the transport start being followed. */
-  private followedStart: number | undefined;
   /** Our own continue(): the transport start time and the song position it resumes. */
   private ownContinue: { ts: number; origin: number; position: number } | undefined;
   private relocateTo: number | undefined;
-  private lastSent = -Infinity;
-  /** A stop requested for a later song beat (Link µb), committed when a window reaches it. */
-  private stopAtBeat: number | undefined;
-  private closed = false;
 
   constructor(
     readonly link: LinkPeer,
@@ -134,22 +123,17 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
     options: MidiClockOutOptions = {},
   ) {
     super();
-    this.quantum = nonNegative('quantum', options.quantum ?? 4);
-    this.latencyMicros = Math.round(finiteNumber('latencyMs', options.latencyMs ?? 0) * 1000);
-    this.clockWhileStopped = options.clockWhileStopped ?? false;
-    const rt = schedRuntimeOf(link, options);
-    this.clock = rt.clock;
-    const lookaheadMicros = options.lookaheadMs !== undefined ? nonNegative('lookaheadMs', options.lookaheadMs) * 1000 : DEFAULT_LOOKAHEAD_MICROS;
-    const intervalMicros = options.intervalMs !== undefined ? nonNegative('intervalMs', options.intervalMs) * 1000 : DEFAULT_INTERVAL_MICROS;
-    this.scheduler = new WindowScheduler(rt.clock, rt.timers, (w) => this.onWindow(w), {
-      lookaheadMicros,
-      intervalMicros,
-      onError: (err) => this.warn(err),
+    this.transport = new TransportFollower(link, output, options, {
+      className: 'MidiClockOut',
+      warningPrefix: 'midi clock',
+      onWindow: (state, bw) => this.onWindow(state, bw),
+      warningListeners: () => this.listenerCount('warning'),
+      emitWarning: (e) => this.emit('warning', e),
     });
-    this.cursor = new BeatCursor(this.quantum, 2 * lookaheadMicros + intervalMicros);
-    this.dispatcher = new OutputDispatcher(output, rt.clock, rt.preciseTimers, (err) => this.warn(err));
-    link.on('playing', this.onPlaying);
-    this.scheduler.start();
+    this.quantum = this.transport.quantum;
+    this.latencyMicros = this.transport.latencyMicros;
+    this.clockWhileStopped = options.clockWhileStopped ?? false;
+    this.transport.run();
   }
 
   /** True from Start/Continue until Stop. */
@@ -164,7 +148,7 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
 
   /** Host time (µs) up to which messages were handed to the output. */
   get horizonMicros(): number | undefined {
-    return this.scheduler.horizonMicros;
+    return this.transport.scheduler.horizonMicros;
   }
 
   /**
@@ -174,11 +158,9 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
    * with start/stop sync). While playing, returns the song start and changes nothing.
    */
   start(): number {
-    this.assertOpen();
-    const s = this.link.captureAppSessionState();
-    if (s.isPlaying) return s.timeAtBeat(this.origin / 1e6, this.quantum);
-    this.ownContinue = undefined;
-    return startTransportQuantized(this.link, this.quantum, this.earliestStartMicros());
+    return this.transport.start(() => {
+      this.ownContinue = undefined;
+    });
   }
 
   /**
@@ -187,22 +169,7 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
    * (Stop goes out `latencyMs` earlier). No-op while stopped.
    */
   stop(options: { atBeat?: number } = {}): number {
-    this.assertOpen();
-    const s = this.link.captureAppSessionState();
-    const at = Math.max(this.clock.micros(), this.scheduler.horizonMicros ?? 0) + this.latencyMicros;
-    if (options.atBeat !== undefined) {
-      const beat = this.origin + beatsToMicroBeats(finiteNumber('atBeat', options.atBeat));
-      const t = timeAtMicroBeats(s, beat, this.quantum);
-      if (t > at && s.isPlaying) {
-        // Committed to Link only when the window reaches it (peers would stop at once on a
-        // future stop), so it is announced about one lookahead ahead.
-        this.stopAtBeat = beat;
-        return t;
-      }
-    }
-    this.stopAtBeat = undefined;
-    if (s.isPlaying) setTransport(this.link, false, at);
-    return at;
+    return this.transport.stop(options);
   }
 
   /**
@@ -211,11 +178,11 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
    * of the resumed beat (Continue goes out `latencyMs` earlier).
    */
   continue(): number {
-    this.assertOpen();
+    this.transport.assertOpen();
     const s = this.link.captureAppSessionState();
-    if (s.isPlaying) return this.clock.micros();
+    if (s.isPlaying) return this.transport.clock.micros();
     const q = beatsToMicroBeats(this.quantum);
-    const from = beatBoundary(s, this.earliestStartMicros(), this.quantum);
+    const from = beatBoundary(s, this.transport.earliestStartMicros(), this.quantum);
     const beat = q > 0 ? alignUpTo(from, this.position, q) : ceilToMultiple(from, SIXTEENTH_MICRO_BEATS);
     const ts = timeNotAfterBeat(s, beat, this.quantum);
     this.ownContinue = { ts, origin: beat - this.position, position: this.position };
@@ -229,38 +196,32 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
    * phase (Stop, SPP, Continue).
    */
   songPosition(beats: number): void {
-    this.assertOpen();
+    this.transport.assertOpen();
     const b = nonNegative('beats', beats);
     const p = Math.floor(beatsToMicroBeats(b) / SIXTEENTH_MICRO_BEATS) * SIXTEENTH_MICRO_BEATS;
     if (p / SIXTEENTH_MICRO_BEATS > MAX_SPP) throw new RangeError(`song position must be < ${(MAX_SPP + 1) / 4} beats, got ${beats}`);
     if (this.phase === 'stopped') {
       this.position = p;
-      const now = this.clock.micros();
+      const now = this.transport.clock.micros();
       this.emitNow([{ time: now, sendNow: true, data: sppBytes(p / SIXTEENTH_MICRO_BEATS), after: () => this.emit('songposition', p / SIXTEENTH_MICRO_BEATS, now) }]);
       return;
     }
     if (this.phase === 'armed' && this.armed) {
       this.position = p;
-      this.origin = this.armed.beat - p;
+      this.transport.origin = this.armed.beat - p;
       this.armed.kind = p === 0 && !this.armed.stopFirst ? 'start' : 'continue';
       return;
     }
     this.relocateTo = p;
-    this.scheduler.wake();
+    this.transport.scheduler.wake();
   }
 
   /** Stops scheduling; sends Stop now if running. Does not stop the Link transport or close the output. */
   close(): void {
-    if (this.closed) return;
-    this.link.off('playing', this.onPlaying);
-    this.scheduler.stop();
-    const now = this.clock.micros();
-    this.dispatcher.cancelFrom(now + 1);
-    if (this.sounding()) this.emitNow([{ time: now, sendNow: true, data: stopBytes(), after: () => this.emit('stop', now) }]);
-    this.dispatcher.flush();
-    this.dispatcher.close();
+    this.transport.close((now) => {
+      if (this.sounding()) this.emitNow([{ time: now, sendNow: true, data: stopBytes(), after: () => this.emit('stop', now) }]);
+    });
     this.phase = 'stopped';
-    this.closed = true;
   }
 
   [Symbol.dispose](): void {
@@ -269,21 +230,10 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
 
   // ---- windows --------------------------------------------------------------------------
 
-  private earliestStartMicros(): number {
-    // The downbeat must be scheduled before it is due, after latency: one lookahead ahead.
-    return this.clock.micros() + this.scheduler.lookaheadMicros + Math.max(0, this.latencyMicros) + this.scheduler.intervalMicros;
-  }
-
-  private onWindow(w: Window): void {
-    const L = this.latencyMicros;
-    let state = this.link.captureAppSessionState();
-    const bw = this.cursor.advance(state, w.fromMicros + L, w.toMicros + L);
-    state = this.commitPendingStop(state, bw.toMicroBeats);
+  /** A window of the transport follower (which already shifted the origin of a renumbered timeline). */
+  private onWindow(state: SessionState, bw: BeatWindow): void {
     const out: Pending[] = [];
-    if (bw.change === 'renumbered') {
-      this.origin += bw.shiftMicroBeats;
-      if (this.armed) this.armed.beat += bw.shiftMicroBeats;
-    }
+    if (bw.change === 'renumbered' && this.armed) this.armed.beat += bw.shiftMicroBeats;
     let from = bw.fromMicroBeats;
     if (bw.change === 'jump' && this.phase === 'running') {
       this.relocateTo = undefined;
@@ -300,25 +250,25 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
   /** Applies transport changes; returns the beat from which ticks continue. */
   private followTransport(state: SessionState, bw: BeatWindow, out: Pending[]): number {
     const from = bw.fromMicroBeats;
-    const ts = state.timeForIsPlaying();
-    if (state.isPlaying) {
-      if (this.phase !== 'stopped' && ts !== this.followedStart) {
+    // Following a start ⇔ phase !== 'stopped': the phase leaves 'stopped' only here.
+    const step = this.transport.follow(state, bw);
+    if (step.kind === 'start') {
+      if (step.restart) {
         // A new start while we play (stop + start between two windows): stop, then follow it.
         if (this.sounding()) this.pushStop(state, from, out);
         this.phase = 'stopped';
       }
-      if (this.phase === 'stopped') this.armFromTransport(state, ts, from);
+      this.armFromTransport(step.startMicros, from);
       return from;
     }
-    if (this.phase === 'stopped') return from;
-    const stopBeat = Math.max(from, beatBoundary(state, ts, this.quantum));
-    if (stopBeat >= bw.toMicroBeats) return from; // a stop beyond this window: run on until it
+    if (step.kind === 'none') return from; // playing on (up to a stop beyond this window), or stopped
+    const stopBeat = step.beat;
     if (this.sounding()) {
       this.armed = undefined;
       this.phase = 'running';
       this.ticks(state, from, stopBeat, out);
       this.pushStop(state, stopBeat, out);
-      this.position = Math.max(0, ceilToMultiple(stopBeat - this.origin, SIXTEENTH_MICRO_BEATS));
+      this.position = Math.max(0, ceilToMultiple(stopBeat - this.transport.origin, SIXTEENTH_MICRO_BEATS));
     }
     this.phase = 'stopped';
     this.armed = undefined;
@@ -327,18 +277,17 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
     return stopBeat;
   }
 
-  private armFromTransport(state: SessionState, ts: number, from: number): void {
-    this.followedStart = ts;
+  /** Arms Start (or our own Continue) for the transport start at `ts`; the follower set the origin on its bar. */
+  private armFromTransport(ts: number, from: number): void {
     const own = this.ownContinue && this.ownContinue.ts === ts ? this.ownContinue : undefined;
     this.ownContinue = undefined;
     if (own) {
-      this.origin = own.origin;
+      this.transport.origin = own.origin;
       this.position = own.position;
       this.armed = { beat: own.origin + own.position, kind: 'continue', stopFirst: false };
     } else {
-      this.origin = songOriginOfStart(state, ts, this.quantum);
       this.position = 0;
-      this.armed = { beat: this.origin, kind: 'start', stopFirst: false };
+      this.armed = { beat: this.transport.origin, kind: 'start', stopFirst: false };
     }
     this.phase = 'armed';
     if (this.armed.beat < from) this.rearmLate(from);
@@ -348,8 +297,9 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
   private rearmLate(from: number): void {
     const a = this.armed;
     if (!a) return;
-    a.beat = Math.max(ceilToMultiple(from, SIXTEENTH_MICRO_BEATS), this.origin);
-    a.kind = a.beat === this.origin && !a.stopFirst ? 'start' : 'continue';
+    const origin = this.transport.origin;
+    a.beat = Math.max(ceilToMultiple(from, SIXTEENTH_MICRO_BEATS), origin);
+    a.kind = a.beat === origin && !a.stopFirst ? 'start' : 'continue';
   }
 
   private armRelocation(from: number): void {
@@ -357,8 +307,8 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
     this.relocateTo = undefined;
     const q = beatsToMicroBeats(this.quantum);
     // Keep the song's bar phase on the Link bar: resume where beat ≡ origin + p (mod quantum).
-    const beat = q > 0 ? alignUpTo(from, this.origin + p, q) : ceilToMultiple(from, SIXTEENTH_MICRO_BEATS);
-    this.origin = beat - p;
+    const beat = q > 0 ? alignUpTo(from, this.transport.origin + p, q) : ceilToMultiple(from, SIXTEENTH_MICRO_BEATS);
+    this.transport.origin = beat - p;
     this.armed = { beat, kind: 'continue', stopFirst: true };
     // Ticks go on until the relocation beat; the phase flips there.
     this.phase = 'armed';
@@ -382,8 +332,8 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
 
   private fireArmed(beat: number, time: number, out: Pending[]): void {
     const a = this.armed as Armed;
-    const spp = Math.min(MAX_SPP, Math.max(0, Math.round((beat - this.origin) / SIXTEENTH_MICRO_BEATS)));
-    if (spp === MAX_SPP) this.warn(new PhaselockError('E_STATE', `song position beyond ${(MAX_SPP + 1) / 4} beats: Song Position Pointer clamped`));
+    const spp = Math.min(MAX_SPP, Math.max(0, Math.round((beat - this.transport.origin) / SIXTEENTH_MICRO_BEATS)));
+    if (spp === MAX_SPP) this.transport.warn(new PhaselockError('E_STATE', `song position beyond ${(MAX_SPP + 1) / 4} beats: Song Position Pointer clamped`));
     if (a.stopFirst) out.push({ time, data: stopBytes(), after: () => this.emit('stop', time) });
     out.push({ time, data: sppBytes(spp), after: () => this.emit('songposition', spp, time) });
     if (a.kind === 'start') out.push({ time, data: startBytes(), after: () => this.emit('start', time) });
@@ -400,35 +350,8 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
   /** Hands messages (grid times) to the output at grid time − latency, never out of order. */
   private emitNow(out: Pending[]): void {
     for (const m of out) {
-      let t = m.sendNow ? m.time : m.time - this.latencyMicros;
-      if (t < this.lastSent) t = this.lastSent;
-      this.lastSent = t;
-      this.dispatcher.deliver(t, m.data);
+      this.transport.deliverInOrder(m.sendNow ? m.time : m.time - this.latencyMicros, m.data);
       m.after?.();
     }
-  }
-
-  /** Commits a stop requested with `stop({ atBeat })` once this window reaches its beat. */
-  private commitPendingStop(state: SessionState, windowEnd: number): SessionState {
-    const beat = this.stopAtBeat;
-    if (beat === undefined) return state;
-    if (!state.isPlaying) {
-      this.stopAtBeat = undefined;
-      return state;
-    }
-    if (windowEnd <= beat) return state;
-    this.stopAtBeat = undefined;
-    setTransport(this.link, false, timeAtMicroBeats(state, beat, this.quantum));
-    return this.link.captureAppSessionState();
-  }
-
-  private warn(err: unknown): void {
-    const e = err instanceof PhaselockError ? err : new PhaselockError('E_STATE', `midi clock: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    if (this.listenerCount('warning') > 0) this.emit('warning', e);
-    else queueMicrotask(() => { throw e; });
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new PhaselockError('E_CLOSED', 'this MidiClockOut was closed');
   }
 }

@@ -16,22 +16,23 @@
  *   window already handed out is sent immediately if its time is still ahead of now.
  * - Tempo changes follow the new timeline from the first beat not yet handed out; a phase jump
  *   ends sounding notes and continues at the new song position (see `BeatCursor`).
+ *
+ * The transport following shared with `MidiClockOut` (lookahead loop, song origin, start, stop
+ * at a beat, start/stop detection) is `sched/transport-follower.ts`.
  * @module
  */
 import { Emitter } from '../core/emitter.ts';
-import { finiteNumber, intInRange, nonNegative } from '../core/checks.ts';
-import { PhaselockError } from '../core/errors.ts';
-import type { Clock, Timers } from '../core/runtime.ts';
+import { intInRange, nonNegative } from '../core/checks.ts';
+import type { PhaselockError } from '../core/errors.ts';
+import type { Timers } from '../core/runtime.ts';
 import type { LinkPeer } from '../link/link-peer.ts';
 import type { SessionState } from '../link/session-state.ts';
 import { beatsToMicroBeats } from '../link/timeline.ts';
-import { BeatCursor } from '../sched/beat-cursor.ts';
+import type { BeatWindow } from '../sched/beat-cursor.ts';
 import { beatBoundary, timeAtMicroBeats } from '../sched/grid.ts';
-import { schedRuntimeOf } from '../sched/link-runtime.ts';
-import { OutputDispatcher } from '../sched/output-dispatcher.ts';
 import type { PreciseTimers } from '../sched/precise-timers.ts';
-import { setTransport, songOriginOfStart, startTransportQuantized } from '../sched/transport.ts';
-import { DEFAULT_INTERVAL_MICROS, DEFAULT_LOOKAHEAD_MICROS, WindowScheduler, type Window } from '../sched/window-scheduler.ts';
+import { TransportFollower } from '../sched/transport-follower.ts';
+import type { WindowScheduler } from '../sched/window-scheduler.ts';
 import { controlChange, noteOff, noteOn } from './encode.ts';
 import type { MidiOutput } from './output.ts';
 
@@ -94,26 +95,15 @@ const isNoteOffMsg = (d: Uint8Array) => d.length >= 3 && (((d[0] as number) & 0x
 export class LinkSequencer extends Emitter<LinkSequencerEvents> {
   readonly quantum: number;
   readonly latencyMicros: number;
-  private readonly clock: Clock;
-  private readonly scheduler: WindowScheduler;
-  private readonly cursor: BeatCursor;
-  private readonly dispatcher: OutputDispatcher;
-  private readonly onPlaying = () => this.scheduler.wake();
+  /** The lookahead loop, output and Link transport following; its `origin` is the Link beat (µb) of song beat 0. */
+  private readonly transport: TransportFollower;
   private events: SeqEvent[] = [];
   private nextId = 1;
   private loopLength: number | undefined;
-  private active = false;
-  private followedStart: number | undefined;
-  /** Link beat (µb) of song beat 0. */
-  private origin = 0;
   /** Pending automatic note-offs, Link beats (µb). */
   private offs: Array<{ beat: number; data: Uint8Array }> = [];
   /** Sounding notes: key → note-off bytes. */
   private readonly sounding = new Map<number, Uint8Array>();
-  private lastSent = -Infinity;
-  /** A stop requested for a later song beat (Link µb), committed when a window reaches it. */
-  private stopAtBeat: number | undefined;
-  private closed = false;
 
   constructor(
     readonly link: LinkPeer,
@@ -121,27 +111,22 @@ export class LinkSequencer extends Emitter<LinkSequencerEvents> {
     options: LinkSequencerOptions = {},
   ) {
     super();
-    this.quantum = nonNegative('quantum', options.quantum ?? 4);
-    this.latencyMicros = Math.round(finiteNumber('latencyMs', options.latencyMs ?? 0) * 1000);
-    const rt = schedRuntimeOf(link, options);
-    this.clock = rt.clock;
-    const lookaheadMicros = options.lookaheadMs !== undefined ? nonNegative('lookaheadMs', options.lookaheadMs) * 1000 : DEFAULT_LOOKAHEAD_MICROS;
-    const intervalMicros = options.intervalMs !== undefined ? nonNegative('intervalMs', options.intervalMs) * 1000 : DEFAULT_INTERVAL_MICROS;
-    this.scheduler = new WindowScheduler(rt.clock, rt.timers, (w) => this.onWindow(w), {
-      lookaheadMicros,
-      intervalMicros,
-      onError: (err) => this.warn(err),
+    this.transport = new TransportFollower(link, output, options, {
+      className: 'LinkSequencer',
+      warningPrefix: 'sequencer',
+      onWindow: (state, bw) => this.onWindow(state, bw),
+      warningListeners: () => this.listenerCount('warning'),
+      emitWarning: (e) => this.emit('warning', e),
     });
-    this.cursor = new BeatCursor(this.quantum, 2 * lookaheadMicros + intervalMicros);
-    this.dispatcher = new OutputDispatcher(output, rt.clock, rt.preciseTimers, (err) => this.warn(err));
+    this.quantum = this.transport.quantum;
+    this.latencyMicros = this.transport.latencyMicros;
     this.loop = options.loop;
-    link.on('playing', this.onPlaying);
-    this.scheduler.start();
+    this.transport.run();
   }
 
   /** Whether the song is playing (the Link transport plays). */
   get playing(): boolean {
-    return this.active;
+    return this.transport.following;
   }
 
   /** The current loop, or undefined. */
@@ -166,9 +151,9 @@ export class LinkSequencer extends Emitter<LinkSequencerEvents> {
   }
 
   /** Song position (beats) at host time `timeMicros` (default now); negative in the count-in. */
-  songBeatAt(timeMicros = this.clock.micros()): number {
+  songBeatAt(timeMicros = this.transport.clock.micros()): number {
     const s = this.link.captureAppSessionState();
-    return s.beatAtTime(timeMicros, this.quantum) - this.origin / 1e6;
+    return s.beatAtTime(timeMicros, this.quantum) - this.transport.origin / 1e6;
   }
 
   /** Schedules raw MIDI bytes at song beat `beat` (≥ 0). Returns an id for `removeEvent`. */
@@ -196,11 +181,11 @@ export class LinkSequencer extends Emitter<LinkSequencerEvents> {
    * @example seq.loadSmf(parseSmf(await readFile('song.mid')), { clear: true });
    */
   loadSmf(song: { events: ReadonlyArray<{ beat: number; data: Uint8Array }> }, options: { clear?: boolean } = {}): number {
-    this.assertOpen();
+    this.transport.assertOpen();
     if (options.clear) this.clearEvents();
     const added = song.events.map((e) => ({ id: this.nextId++, beat: this.songBeat(e.beat), data: e.data.slice() }));
     this.events = [...this.events, ...added].sort((a, b) => a.beat - b.beat || a.id - b.id);
-    if (this.active) for (const ev of added) this.liveEdit(ev);
+    if (this.playing) for (const ev of added) this.liveEdit(ev);
     return added.length;
   }
 
@@ -222,11 +207,7 @@ export class LinkSequencer extends Emitter<LinkSequencerEvents> {
    * (events go out `latencyMs` earlier). While playing, returns the song start, changes nothing.
    */
   start(): number {
-    this.assertOpen();
-    const s = this.link.captureAppSessionState();
-    if (s.isPlaying) return timeAtMicroBeats(s, this.origin, this.quantum);
-    const earliest = this.clock.micros() + this.scheduler.lookaheadMicros + this.scheduler.intervalMicros + Math.max(0, this.latencyMicros);
-    return startTransportQuantized(this.link, this.quantum, earliest);
+    return this.transport.start();
   }
 
   /**
@@ -236,36 +217,14 @@ export class LinkSequencer extends Emitter<LinkSequencerEvents> {
    * @example seq.stop({ atBeat: 16 }); // after exactly four 4-beat bars
    */
   stop(options: { atBeat?: number } = {}): number {
-    this.assertOpen();
-    const s = this.link.captureAppSessionState();
-    const at = Math.max(this.clock.micros(), this.scheduler.horizonMicros ?? 0) + this.latencyMicros;
-    if (options.atBeat !== undefined) {
-      const beat = this.origin + beatsToMicroBeats(finiteNumber('atBeat', options.atBeat));
-      const t = timeAtMicroBeats(s, beat, this.quantum);
-      if (t > at && s.isPlaying) {
-        // Committed to Link only when the window reaches it (peers would stop at once on a
-        // future stop), so it is announced about one lookahead ahead.
-        this.stopAtBeat = beat;
-        return t;
-      }
-    }
-    this.stopAtBeat = undefined;
-    if (s.isPlaying) setTransport(this.link, false, at);
-    return at;
+    return this.transport.stop(options);
   }
 
   /** Stops scheduling; sounding notes get their note-offs now. Leaves the transport and output alone. */
   close(): void {
-    if (this.closed) return;
-    this.link.off('playing', this.onPlaying);
-    this.scheduler.stop();
-    const now = this.clock.micros();
-    this.dispatcher.cancelFrom(now + 1);
-    for (const off of this.takeSounding()) this.dispatcher.deliver(now, off);
-    this.dispatcher.flush();
-    this.dispatcher.close();
-    this.active = false;
-    this.closed = true;
+    this.transport.close((now) => {
+      for (const off of this.takeSounding()) this.transport.dispatcher.deliver(now, off);
+    });
   }
 
   [Symbol.dispose](): void {
@@ -274,74 +233,66 @@ export class LinkSequencer extends Emitter<LinkSequencerEvents> {
 
   // ---- internals ------------------------------------------------------------------------
 
+  /** The lookahead loop (tests read its horizon). */
+  private get scheduler(): WindowScheduler {
+    return this.transport.scheduler;
+  }
+
   private songBeat(beat: number): number {
     const b = beatsToMicroBeats(nonNegative('beat', beat));
     return b;
   }
 
   private add(ev: SeqEvent): number {
-    this.assertOpen();
+    this.transport.assertOpen();
     let i = this.events.length;
     while (i > 0 && (this.events[i - 1] as SeqEvent).beat > ev.beat) i--;
     this.events.splice(i, 0, ev);
-    if (this.active) this.liveEdit(ev);
+    if (this.playing) this.liveEdit(ev);
     return ev.id;
   }
 
   /** An event added while playing: send its occurrences inside the handed-out window if still ahead. */
   private liveEdit(ev: SeqEvent): void {
     const state = this.link.captureAppSessionState();
-    const now = this.clock.micros();
+    const now = this.transport.clock.micros();
     const from = beatBoundary(state, now + this.latencyMicros, this.quantum);
-    const to = this.cursor.handedUntilMicroBeats;
+    const to = this.transport.cursor.handedUntilMicroBeats;
     if (to <= from) return;
+    const origin = this.transport.origin;
     const occ: Occurrence[] = [];
-    this.collect([ev], from - this.origin, to - this.origin, occ);
+    this.collect([ev], from - origin, to - origin, occ);
     for (const o of occ) this.sendOccurrence(state, o, to, false);
   }
 
-  private onWindow(w: Window): void {
-    const L = this.latencyMicros;
-    let state = this.link.captureAppSessionState();
-    const bw = this.cursor.advance(state, w.fromMicros + L, w.toMicros + L);
-    state = this.commitPendingStop(state, bw.toMicroBeats);
-    let from = bw.fromMicroBeats;
+  /** A window of the transport follower (which already shifted the origin of a renumbered timeline). */
+  private onWindow(state: SessionState, bw: BeatWindow): void {
+    const from = bw.fromMicroBeats;
     if (bw.change === 'renumbered') {
-      this.origin += bw.shiftMicroBeats;
       for (const o of this.offs) o.beat += bw.shiftMicroBeats;
-    } else if (bw.change === 'jump' && this.active) {
+    } else if (bw.change === 'jump' && this.playing) {
       this.releaseAll(state, from);
     }
-    const ts = state.timeForIsPlaying();
-    if (state.isPlaying && (!this.active || ts !== this.followedStart)) {
-      if (this.active) this.releaseAll(state, from);
-      this.active = true;
-      this.followedStart = ts;
-      this.origin = songOriginOfStart(state, ts, this.quantum);
-      this.emit('start', timeAtMicroBeats(state, this.origin, this.quantum));
-    } else if (!state.isPlaying && this.active) {
-      const stopBeat = Math.max(from, beatBoundary(state, ts, this.quantum));
-      if (stopBeat >= bw.toMicroBeats) {
-        // A stop scheduled beyond this window: play on until it.
-        this.render(state, from, bw.toMicroBeats);
-        return;
-      }
-      this.render(state, from, stopBeat);
-      this.releaseAll(state, stopBeat);
-      this.active = false;
-      this.emit('stop', timeAtMicroBeats(state, stopBeat, this.quantum));
+    const step = this.transport.follow(state, bw);
+    if (step.kind === 'start') {
+      if (step.restart) this.releaseAll(state, from);
+      this.emit('start', timeAtMicroBeats(state, this.transport.origin, this.quantum));
+    } else if (step.kind === 'stop') {
+      this.render(state, from, step.beat);
+      this.releaseAll(state, step.beat);
+      this.emit('stop', timeAtMicroBeats(state, step.beat, this.quantum));
       return;
     }
-    if (!this.active) return;
-    from = Math.max(from, this.origin);
-    this.render(state, from, bw.toMicroBeats);
+    // Playing on (up to a stop beyond this window too) from the song start; nothing while stopped.
+    if (this.playing) this.render(state, Math.max(from, this.transport.origin), bw.toMicroBeats);
   }
 
   /** Plays events and pending note-offs with Link beats in [from, to). */
   private render(state: SessionState, from: number, to: number): void {
     if (to <= from) return;
+    const origin = this.transport.origin;
     const occ: Occurrence[] = [];
-    this.collect(this.events, from - this.origin, to - this.origin, occ);
+    this.collect(this.events, from - origin, to - origin, occ);
     occ.sort((a, b) => a.beat - b.beat || a.rank - b.rank || a.order - b.order);
     for (const o of occ) {
       // Pending note-offs at or before this beat first: at equal beats a repeated note re-attacks.
@@ -380,8 +331,9 @@ export class LinkSequencer extends Emitter<LinkSequencerEvents> {
   private collect(events: SeqEvent[], sFrom: number, sTo: number, out: Occurrence[]): void {
     const lo = Math.max(0, sFrom);
     if (sTo <= lo) return;
+    const origin = this.transport.origin;
     const push = (ev: SeqEvent, songBeat: number) =>
-      out.push({ beat: this.origin + songBeat, rank: isNoteOffMsg(ev.data) ? 0 : 1, order: ev.id, data: ev.data, ev });
+      out.push({ beat: origin + songBeat, rank: isNoteOffMsg(ev.data) ? 0 : 1, order: ev.id, data: ev.data, ev });
     const L = this.loopLength;
     if (L === undefined) {
       for (const ev of events) if (ev.beat >= lo && ev.beat < sTo) push(ev, ev.beat);
@@ -406,38 +358,12 @@ export class LinkSequencer extends Emitter<LinkSequencerEvents> {
     return offs;
   }
 
+  /** Sends `data` for Link beat `beat`; `ordered`: never before the last ordered message (see `deliverInOrder`). */
   private send(state: SessionState, beat: number, data: Uint8Array, ordered: boolean): void {
-    let t = timeAtMicroBeats(state, beat, this.quantum) - this.latencyMicros;
-    if (ordered) {
-      if (t < this.lastSent) t = this.lastSent;
-      this.lastSent = t;
-    }
+    const t = timeAtMicroBeats(state, beat, this.quantum) - this.latencyMicros;
     if (isNoteOn(data)) this.sounding.set(noteKey(data), Uint8Array.of(0x80 | ((data[0] as number) & 0x0f), data[1] as number, 0));
     else if (isNoteOffMsg(data)) this.sounding.delete(noteKey(data));
-    this.dispatcher.deliver(t, data);
-  }
-
-  /** Commits a stop requested with `stop({ atBeat })` once this window reaches its beat. */
-  private commitPendingStop(state: SessionState, windowEnd: number): SessionState {
-    const beat = this.stopAtBeat;
-    if (beat === undefined) return state;
-    if (!state.isPlaying) {
-      this.stopAtBeat = undefined;
-      return state;
-    }
-    if (windowEnd <= beat) return state;
-    this.stopAtBeat = undefined;
-    setTransport(this.link, false, timeAtMicroBeats(state, beat, this.quantum));
-    return this.link.captureAppSessionState();
-  }
-
-  private warn(err: unknown): void {
-    const e = err instanceof PhaselockError ? err : new PhaselockError('E_STATE', `sequencer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    if (this.listenerCount('warning') > 0) this.emit('warning', e);
-    else queueMicrotask(() => { throw e; });
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new PhaselockError('E_CLOSED', 'this LinkSequencer was closed');
+    if (ordered) this.transport.deliverInOrder(t, data);
+    else this.transport.dispatcher.deliver(t, data);
   }
 }
