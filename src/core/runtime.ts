@@ -57,6 +57,12 @@ export interface InterfaceAddress {
 export interface Network {
   openUdp(options: UdpOpenOptions): UdpSocket;
   interfaces(): InterfaceAddress[];
+  /**
+   * How late (µs) this runtime reads a datagram's receive time after it arrived, and how long
+   * after the clock read before `send` the datagram leaves. Clock measurement corrects for both
+   * (default 0).
+   */
+  readonly latency?: { receiveMicros: number; sendMicros: number };
 }
 
 export interface Random {

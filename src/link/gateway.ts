@@ -238,8 +238,14 @@ export class Gateway {
       return;
     }
     if (data[8] === PING) {
+      // The ghost time of the midpoint between the ping's arrival and the pong's departure, as
+      // a responder answering at once would stamp (corrects the runtime's own latencies).
+      const lat = this.rt.network.latency;
       const { sessionId, ghostTime } = this.host.pongInfo();
-      const pong = encodePongEcho(data, sessionId, ghostTime);
+      const now = this.rt.clock.micros();
+      const arrival = (receivedAt ?? now) - (lat?.receiveMicros ?? 0);
+      const departure = now + (lat?.sendMicros ?? 0);
+      const pong = encodePongEcho(data, sessionId, ghostTime - now + Math.round((arrival + departure) / 2));
       if (pong) this.measure?.send(pong, from.port, from.address);
       else this.host.warn('E_PROTOCOL', `ignored oversized ping from ${from.address}:${from.port}`);
       return;
@@ -255,7 +261,8 @@ export class Gateway {
       this.host.warn('E_PROTOCOL', `ignored measurement message of unknown type ${msg.type}`);
       return;
     }
-    if (!this.host.onPong(this, msg, from, receivedAt ?? this.rt.clock.micros())) {
+    const arrival = (receivedAt ?? this.rt.clock.micros()) - (this.rt.network.latency?.receiveMicros ?? 0);
+    if (!this.host.onPong(this, msg, from, arrival)) {
       this.host.warn('E_PROTOCOL', `ignored pong from ${from.address}:${from.port}: no measurement in progress with it`);
     }
   }

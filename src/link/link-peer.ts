@@ -401,7 +401,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     const entry: ActiveMeasurement = {
       gateway,
       m: new Measurement(
-        { clock: this.clock, timers: this.rt.timers, send: (d, to) => gateway.sendPing(d, to) },
+        { clock: this.clock, timers: this.rt.timers, send: (d, to) => gateway.sendPing(d, to), sendLatencyMicros: this.rt.network.latency?.sendMicros ?? 0 },
         endpoint,
         sessionId,
         (r) => {
@@ -484,6 +484,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   private scheduleRemeasure(): void {
     this.remeasureTimer?.cancel();
     if (this.sessionId === this.nodeId) return;
+
     this.remeasureTimer = this.rt.timers.setTimeout(() => {
       if (!this.isEnabled) return;
       if (!this.measureSession(this.sessionId)) this.scheduleRemeasure();

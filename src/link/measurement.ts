@@ -29,6 +29,8 @@ export interface MeasurementDeps {
   clock: Clock;
   timers: Timers;
   send(data: Uint8Array, to: Endpoint): void;
+  /** How long after the clock read before `send` the datagram leaves (runtime estimate, µs). */
+  sendLatencyMicros?: number;
 }
 
 export function median(values: number[]): number {
@@ -47,6 +49,8 @@ export class Measurement {
   readonly target: Endpoint;
   readonly sessionId: NodeId;
   private readonly samples: Array<{ offset: number; rtt: number }> = [];
+  /** Receive time of recent pongs by their ghost time, to pair a pong with the next (see onPong). */
+  private readonly receivedByGhost = new Map<number, number>();
   private retries = 0;
   private timer: TimerHandle | undefined;
   private finished = false;
@@ -83,7 +87,14 @@ export class Measurement {
     if (gt !== 0 && pht !== 0) {
       const rtt = ht - pht;
       this.samples.push({ offset: gt - (ht + pht) / 2, rtt });
-      if (pgt !== 0) this.samples.push({ offset: (gt + pgt) / 2 - pht, rtt });
+      // The second sample pairs this pong with the previous one: the responder's two ghost
+      // times bracket our receive of the previous pong and our send of this ping. Spec 02 §5
+      // takes `pht` alone as their midpoint, which is biased by half of our own processing time
+      // between the two; we know that time exactly, so we use the midpoint of both instants.
+      const prevReceived = pgt !== 0 ? this.receivedByGhost.get(pgt) : undefined;
+      if (prevReceived !== undefined) this.samples.push({ offset: (gt + pgt) / 2 - (pht + prevReceived) / 2, rtt: gt - pgt });
+      this.receivedByGhost.set(gt, ht);
+      if (this.receivedByGhost.size > 16) this.receivedByGhost.delete(this.receivedByGhost.keys().next().value as number);
     }
     if (this.samples.length > SAMPLES_REQUIRED) {
       const rtts = this.samples.map((s) => s.rtt);
@@ -104,7 +115,7 @@ export class Measurement {
   }
 
   private ping(prevGhostTime?: number): void {
-    const msg: MeasurementMessage = { type: PING, hostTime: this.deps.clock.micros() };
+    const msg: MeasurementMessage = { type: PING, hostTime: this.deps.clock.micros() + (this.deps.sendLatencyMicros ?? 0) };
     if (prevGhostTime !== undefined) msg.prevGhostTime = prevGhostTime;
     this.deps.send(encodeMeasurement(msg), this.target);
     this.timer?.cancel();

@@ -12,6 +12,12 @@ import type { PreciseTimers } from '../sched/precise-timers.ts';
 export interface LinkOptions extends LinkPeerOptions {
   /** Replace the Node runtime (tests, custom clocks). */
   runtime?: Runtime;
+  /**
+   * The UDP latencies clock measurement corrects for (µs): how late this process reads a
+   * datagram's receive time, and how long after the clock read a send leaves. Default
+   * `{ receiveMicros: 30, sendMicros: 5 }`, measured against Ableton's C++ peer (docs/link.md).
+   */
+  udpLatency?: { receiveMicros: number; sendMicros: number };
 }
 
 /**
@@ -27,7 +33,7 @@ export class Link extends LinkPeer {
   private precise: PreciseTimers | undefined;
 
   constructor(options: LinkOptions = {}) {
-    super(options.runtime ?? nodeRuntime(), options);
+    super(options.runtime ?? nodeRuntime(options.udpLatency ? { udpLatency: options.udpLatency } : {}), options);
   }
 
   /**
