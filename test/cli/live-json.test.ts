@@ -3,8 +3,8 @@
  * network namespace next to a real Ableton Link peer, keys written to stdin.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildAbletonPeer, monoMicros, Netns, startAbletonPeer, type LinePeer } from '../interop/harness.ts';
+import { describe, it } from 'node:test';
+import { monoMicros, withAbletonNamespace, type LinePeer, type Netns } from '../interop/harness.ts';
 import { BIN, ENV, exited, Lines, ROOT } from './helpers.ts';
 
 const near = (a: number, b: number, eps = 0.01) => Math.abs(a - b) < eps;
@@ -28,16 +28,8 @@ describe('phaselock JSON mode, next to an Ableton peer', () => {
   let ns: Netns;
   let ableton: LinePeer;
 
-  before(async () => {
-    await buildAbletonPeer();
-    ns = await Netns.create('plcli');
-    ableton = await startAbletonPeer(ns, { startStopSync: true, bpm: 120, label: 'ableton' });
-    await ableton.command('enable');
-  });
-
-  after(async () => {
-    await ableton?.close();
-    await ns?.close();
+  withAbletonNamespace('plcli', { startStopSync: true, bpm: 120 }, (fx) => {
+    ({ ns, ableton } = fx);
   });
 
   const start = (args: string[]) => {

@@ -3,8 +3,8 @@
  * namespace next to a real Ableton Link peer; exit codes 0 / 1 / 2.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildAbletonPeer, Netns, phaseDifference, startAbletonPeer, type LinePeer } from '../interop/harness.ts';
+import { describe, it } from 'node:test';
+import { phaseDifference, withAbletonNamespace, type LinePeer, type Netns } from '../interop/harness.ts';
 import { runIn, runOffline } from './helpers.ts';
 
 const near = (a: number, b: number, eps = 0.01) => Math.abs(a - b) < eps;
@@ -13,16 +13,8 @@ describe('one-shot commands next to an Ableton peer', () => {
   let ns: Netns;
   let ableton: LinePeer;
 
-  before(async () => {
-    await buildAbletonPeer();
-    ns = await Netns.create('plcli');
-    ableton = await startAbletonPeer(ns, { startStopSync: true, bpm: 120, label: 'ableton' });
-    await ableton.command('enable');
-  });
-
-  after(async () => {
-    await ableton?.close();
-    await ns?.close();
+  withAbletonNamespace('plcli', { startStopSync: true, bpm: 120 }, (fx) => {
+    ({ ns, ableton } = fx);
   });
 
   it('status --json: 1 peer, the session tempo, and the same phase as the Ableton peer at the same instant', async () => {

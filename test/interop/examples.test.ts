@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Netns, startAbletonPeer, type LinePeer } from './harness.ts';
+import { describe, it } from 'node:test';
+import { withAbletonNamespace, type LinePeer, type Netns } from './harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -22,15 +22,8 @@ describe('Link examples', () => {
   let ns: Netns;
   let ableton: LinePeer;
 
-  before(async () => {
-    ns = await Netns.create('plex');
-    ableton = await startAbletonPeer(ns, { label: 'ableton', startStopSync: true });
-    await ableton.command('enable');
-  });
-
-  after(async () => {
-    await ableton?.close();
-    await ns?.close();
+  withAbletonNamespace('plex', { startStopSync: true }, (fx) => {
+    ({ ns, ableton } = fx);
   });
 
   it('quick start joins the session and reports the peer', async () => {

@@ -12,6 +12,7 @@
  * @module
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { after, before } from 'node:test';
 import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -616,4 +617,28 @@ export async function phaseErrorsUs(
 /** `n` instants from `start`, `stepUs` apart plus a small irregular offset (covers the whole quantum). */
 export function spreadInstants(start: number, n: number, stepUs: number): number[] {
   return Array.from({ length: n }, (_, i) => start + i * stepUs + ((i * 7919) % 1000));
+}
+
+// ------------------------------------------------------------------------------------------
+// A shared fixture: one namespace with one enabled Ableton peer for a whole describe block
+
+/**
+ * Registers `before`/`after` hooks (call it inside `describe`): builds the C++ peer, creates a
+ * namespace, starts an Ableton peer with `opts` and enables it, then hands both to `use`;
+ * closes the peer and deletes the namespace afterwards.
+ */
+export function withAbletonNamespace(prefix: string, opts: AbletonPeerOptions, use: (fx: { ns: Netns; ableton: LinePeer }) => void): void {
+  let ns: Netns | undefined;
+  let ableton: LinePeer | undefined;
+  before(async () => {
+    await buildAbletonPeer();
+    ns = await Netns.create(prefix);
+    ableton = await startAbletonPeer(ns, { label: 'ableton', ...opts });
+    await ableton.command('enable');
+    use({ ns, ableton });
+  });
+  after(async () => {
+    await ableton?.close();
+    await ns?.close();
+  });
 }
