@@ -44,3 +44,17 @@ export function phaseSpreadMicros(w: ReturnType<typeof world>, q = 4): number {
   const bpm = w.peers[0]?.link.captureAppSessionState().tempo ?? 120;
   return (spread * 60e6) / bpm;
 }
+
+/** Enables the peers `gapMicros` apart (oldest first) and runs until they all see each other. */
+export function enableAll(w: ReturnType<typeof world>, gapMicros: number, withinMicros: number): void {
+  w.peers.forEach((p, i) => {
+    if (i > 0 && gapMicros > 0) w.vt.advance(gapMicros);
+    p.link.enable();
+  });
+  if (!w.vt.runUntil(w.converged, withinMicros)) throw new Error(`peers did not converge within ${withinMicros} µs`);
+}
+
+/** The peer's ghost time now (its host clock through its ghost transform). */
+export function ghostNow(p: Peer): number {
+  return p.host.runtime.clock.micros() + p.link.session.ghostOffsetMicros;
+}

@@ -1,7 +1,7 @@
 // Scenario tests of the Link peer on VirtualTime + FakeNetwork: no sleeping, no sockets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { phaseSpreadMicros, world } from './helpers.ts';
+import { enableAll, ghostNow, phaseSpreadMicros, world } from './helpers.ts';
 
 test('two peers discover each other and converge on one session and phase', () => {
   const w = world();
@@ -29,14 +29,11 @@ test('clock offsets are measured to within 1 µs without latency asymmetry', () 
   const w = world({ latencyMicros: 150 });
   const a = w.add({ clockOffsetMicros: 0 });
   const b = w.add({ clockOffsetMicros: -98_765_432 });
-  a.link.enable();
-  w.vt.advance(1_000_000);
-  b.link.enable();
-  assert.ok(w.vt.runUntil(w.converged, 2_000_000));
+  enableAll(w, 1_000_000, 2_000_000);
   w.vt.advance(500_000);
   // Same ghost time for the same true instant: hostA + offA = hostB + offB.
-  const ghostA = a.host.runtime.clock.micros() + a.link.session.ghostOffsetMicros;
-  const ghostB = b.host.runtime.clock.micros() + b.link.session.ghostOffsetMicros;
+  const ghostA = ghostNow(a);
+  const ghostB = ghostNow(b);
   assert.equal(b.link.session.sessionId, a.link.session.sessionId);
   assert.ok(Math.abs(ghostA - ghostB) <= 1, `ghost times differ by ${ghostA - ghostB} µs`);
 });
@@ -45,13 +42,10 @@ test('with asymmetric latency the offset error stays within half the asymmetry',
   const w = world({ latencyMicros: 100 });
   const a = w.add({ clockOffsetMicros: 5_000_000 });
   const b = w.add({ clockOffsetMicros: 0, uplinkMicros: 400 });
-  a.link.enable();
-  w.vt.advance(1_000_000);
-  b.link.enable();
-  assert.ok(w.vt.runUntil(w.converged, 2_000_000));
+  enableAll(w, 1_000_000, 2_000_000);
   w.vt.advance(500_000);
-  const ghostA = a.host.runtime.clock.micros() + a.link.session.ghostOffsetMicros;
-  const ghostB = b.host.runtime.clock.micros() + b.link.session.ghostOffsetMicros;
+  const ghostA = ghostNow(a);
+  const ghostB = ghostNow(b);
   const err = Math.abs(ghostA - ghostB);
   assert.ok(err <= 200, `offset error ${err} µs exceeds half the 400 µs asymmetry`);
   assert.ok(err >= 150, `the asymmetry should show (error ${err} µs): the test would not catch a broken estimator otherwise`);
@@ -96,9 +90,7 @@ test('tempo and start/stop propagate both ways', () => {
   const w = world();
   const a = w.add({}, { startStopSync: true });
   const b = w.add({ clockOffsetMicros: 1_000_000 }, { startStopSync: true });
-  a.link.enable();
-  b.link.enable();
-  assert.ok(w.vt.runUntil(w.converged, 3_000_000));
+  enableAll(w, 0, 3_000_000);
   const tempos: number[] = [];
   const playing: boolean[] = [];
   b.link.on('tempo', (bpm) => tempos.push(bpm));
@@ -148,9 +140,7 @@ test('a silent peer expires 6 s after its last alive (ttl 5 s + 1 s)', () => {
   const w = world();
   const a = w.add();
   const b = w.add();
-  a.link.enable();
-  b.link.enable();
-  assert.ok(w.vt.runUntil(w.converged, 3_000_000));
+  enableAll(w, 0, 3_000_000);
   w.net.setInterfaceUp(b.host, false); // b goes silent without byebye
   const lastHeard = w.vt.micros();
   w.vt.advance(5_500_000);
@@ -164,10 +154,7 @@ test('byebye removes a peer at once, and the survivor founds a fresh session und
   const w = world();
   const a = w.add();
   const b = w.add();
-  a.link.enable();
-  w.vt.advance(1_000_000);
-  b.link.enable();
-  assert.ok(w.vt.runUntil(w.converged, 3_000_000));
+  enableAll(w, 1_000_000, 3_000_000);
   const oldId = b.link.session.nodeId;
   const phaseBefore = w.phaseAt(b, w.vt.micros() + 10_000);
   a.link.disable();
@@ -208,10 +195,7 @@ test('a joined peer re-measures its session every 30 s', () => {
   const w = world();
   const a = w.add();
   const b = w.add();
-  a.link.enable();
-  w.vt.advance(1_000_000);
-  b.link.enable();
-  assert.ok(w.vt.runUntil(w.converged, 3_000_000));
+  enableAll(w, 1_000_000, 3_000_000);
   const pingsFrom = (host: typeof b.host, since: number) =>
     w.net.sent.filter((d) => d.time >= since && d.from.address === host.address && d.data[0] === 0x5f && d.data[1] === 0x6c && d.data[8] === 1).length;
   const t0 = w.vt.micros();
@@ -225,10 +209,8 @@ test('a joined peer re-measures its session every 30 s', () => {
 test('interfaces are rescanned every 5 s: a vanished one closes, a new one opens', () => {
   const w = world();
   const a = w.add();
-  const b = w.add();
-  a.link.enable();
-  b.link.enable();
-  assert.ok(w.vt.runUntil(w.converged, 3_000_000));
+  w.add();
+  enableAll(w, 0, 3_000_000);
   w.net.setInterfaceUp(a.host, false);
   w.vt.advance(5_100_000);
   // a noticed within one rescan and closed the gateway, forgetting its peers.
