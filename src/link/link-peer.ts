@@ -9,6 +9,8 @@
  * @module
  */
 import { Emitter } from '../core/emitter.ts';
+import { WarningLimiter } from '../core/warning-limiter.ts';
+import { appTimeline, beatOffsetKeeping, sameLine, sessionFromApp } from './app-timeline.ts';
 import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
 import { finiteNumber } from '../core/checks.ts';
 import type { Clock, Runtime, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
@@ -96,7 +98,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   private isEnabled = false;
   private reportedPeers = 0;
   private reportedTempo: number;
-  private warnBudget = { windowStart: -Infinity, count: 0, suppressed: 0 };
+  private readonly warnings = new WarningLimiter(WARNINGS_PER_SECOND);
 
   constructor(runtime: Runtime, options: LinkPeerOptions = {}) {
     super();
@@ -261,20 +263,10 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   }
 
   warn(code: string, message: string): void {
-    const now = this.clock.micros();
-    const b = this.warnBudget;
-    if (now - b.windowStart >= 1_000_000) {
-      b.windowStart = now;
-      b.count = 0;
-    }
-    if (++b.count > WARNINGS_PER_SECOND) {
-      b.suppressed++;
-      return;
-    }
-    const suffix = b.suppressed > 0 ? ` (${b.suppressed} similar warnings suppressed)` : '';
-    b.suppressed = 0;
-    this.logger?.warn?.(message + suffix);
-    this.emit('warning', new PhaselockError(code as PhaselockErrorCode, message + suffix));
+    const text = this.warnings.admit(message, this.clock.micros());
+    if (text === undefined) return;
+    this.logger?.warn?.(text);
+    this.emit('warning', new PhaselockError(code as PhaselockErrorCode, text));
   }
 
   protected override onListenerError(err: unknown): void {
@@ -288,21 +280,14 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   private clientTimeline(): Timeline {
     const c = this.client;
     if (c && c.source === this.timeline && c.intercept === this.intercept && c.offset === this.beatOffset) return c.timeline;
-    const timeline = {
-      tempo: this.timeline.tempo,
-      beatOrigin: this.beatOffset,
-      timeOrigin: timeAtBeats(this.timeline, 0) - this.intercept,
-    };
+    const timeline = appTimeline(this.timeline, this.intercept, this.beatOffset);
     this.client = { timeline, source: this.timeline, intercept: this.intercept, offset: this.beatOffset };
     return timeline;
   }
 
   /** After the session line or transform moved: keep the application's raw beat continuous now. */
   private keepBeatContinuous(before: Timeline): void {
-    const now = this.clock.micros();
-    const raw = beatsAtTime(before, now);
-    const after = this.clientTimeline();
-    this.beatOffset = raw - beatsAtTime({ ...after, beatOrigin: 0 }, now);
+    this.beatOffset = beatOffsetKeeping(before, this.timeline, this.intercept, this.clock.micros());
   }
 
   /** A fresh session of our own: new node id, ghost time 0 now, same tempo and phase (spec 02 §7.3). */
@@ -333,12 +318,9 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
 
   /** Applies an application timeline as the new session line; true when it changed. */
   private setSessionLine(c: Timeline, now: number): boolean {
-    const zero: Timeline = { tempo: c.tempo, beatOrigin: 0, timeOrigin: c.timeOrigin + this.intercept };
-    let bo = beatsAtTime(zero, now + this.intercept);
-    if (bo <= this.timeline.beatOrigin) bo = this.timeline.beatOrigin + 1;
-    const next = { tempo: c.tempo, beatOrigin: bo, timeOrigin: timeAtBeats(zero, bo) };
+    const next = sessionFromApp(c, this.intercept, now, this.timeline.beatOrigin);
     this.beatOffset = c.beatOrigin;
-    const changed = next.tempo !== this.timeline.tempo || timeAtBeats(next, 0) !== timeAtBeats(this.timeline, 0);
+    const changed = !sameLine(next, this.timeline);
     this.timeline = next;
     return changed;
   }
