@@ -1,5 +1,6 @@
 // MIDI clock timing, side by side in one run, idle and with one core busy:
 //   node --import tsx bench/timing.ts [--seconds 10] [--only precise,settimeout] [--json]
+//   (PRECISE_SPIN_MICROS / PRECISE_STRATEGY=halving|wait-spin tune the timing thread for experiments)
 // Each method runs in its own child process (clean CPU accounting) for `--seconds` after its
 // downbeat: a 120 bpm MIDI clock (48 ticks/s) plus a 16th-note sequence. Reported per method:
 // tick error vs the ideal Link grid (when the output was actually called, minus the grid time;
@@ -71,7 +72,7 @@ async function runChild(method: Method, seconds: number): Promise<Omit<Result, '
     let output: MidiOutput;
     let close = async () => {};
     if (method === 'precise') {
-      const out = await openPreciseOutput({ kind: 'record' });
+      const out = await openPreciseOutput({ kind: 'record' }, { spinMicros: Number(process.env.PRECISE_SPIN_MICROS ?? 250), strategy: (process.env.PRECISE_STRATEGY ?? 'halving') as 'halving' })
       out.on('sent', (batch) => { for (const r of batch) if (r.status === 0xf8) samples.push({ grid: r.timeMicros, actual: r.sentAtMicros }); });
       output = out;
       close = () => out.close();
