@@ -169,3 +169,17 @@ test('the one-modulo application beat equals alignNear(b, b − beatOrigin, q) e
     assert.equal(toPhaseEncodedBeats(tl, t, q), q === 0 ? b : alignNear(b, b - tl.beatOrigin, q));
   }
 });
+
+test('tempo change 120 → 140.5 bpm at ghost ≈ 4.004 s on tmln (500000, 476, 0) gives ≈ (427046, 8008652, 4004086)', async () => {
+  const { appTimeline, sessionFromApp } = await import('./app-timeline.ts');
+  const session = { tempo: 500000, beatOrigin: 476, timeOrigin: 0 };
+  const ghostOffset = 0; // the founder: host = ghost here
+  const s = new SessionState({ timeline: appTimeline(session, ghostOffset, 0), respectQuantum: true });
+  s.setTempo(140.5, 4004086);
+  const next = sessionFromApp(s.timeline, ghostOffset, 4004086, session.beatOrigin);
+  assert.equal(next.tempo, 427046);
+  assert.equal(next.timeOrigin, 4004086);
+  // The reference read its beat ~2 µs after its time origin (8008652); ours is the beat at it.
+  assert.ok(Math.abs(next.beatOrigin - 8008652) <= 4, `beatOrigin ${next.beatOrigin}`);
+  assert.equal(next.beatOrigin, beatsAtTime(session, 4004086));
+});

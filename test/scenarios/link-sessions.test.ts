@@ -231,3 +231,27 @@ test('yieldTies: a peer as young as the session joins it instead of taking it ov
     assert.equal(resident.link.captureAppSessionState().tempo, 120);
   }
 });
+
+test('a peer joining a session that is already playing does not report playing until the next change', () => {
+  const w = world();
+  const a = w.add({}, { startStopSync: true });
+  const b = w.add({}, { startStopSync: true });
+  a.link.enable();
+  const s = a.link.captureAppSessionState();
+  s.setIsPlaying(true, a.host.runtime.clock.micros());
+  a.link.commitAppSessionState(s);
+  w.vt.advance(1_000_000);
+  b.link.enable();
+  assert.ok(w.vt.runUntil(w.converged, 3_000_000));
+  w.vt.advance(1_000_000);
+  assert.equal(b.link.captureAppSessionState().isPlaying, false, 'the joiner does not start on its own');
+  const stop = a.link.captureAppSessionState();
+  stop.setIsPlaying(false, a.host.runtime.clock.micros());
+  a.link.commitAppSessionState(stop);
+  const start = a.link.captureAppSessionState();
+  w.vt.advance(100_000);
+  start.setIsPlaying(true, a.host.runtime.clock.micros());
+  a.link.commitAppSessionState(start);
+  w.vt.advance(100_000);
+  assert.equal(b.link.captureAppSessionState().isPlaying, true, 'the next change reaches it');
+});
