@@ -42,6 +42,24 @@ export function setUp(options: ExampleOptions) {
   return { link, output, finish };
 }
 
+/**
+ * Starts `seq` (on the next bar), lets it play until `durationMs` after the call, stops it (sounding
+ * notes get their note-offs) and closes it. Resolves with the host time of song beat 0.
+ */
+export async function playFor(
+  link: Link,
+  seq: { start(): number; stop(): number; close(): void },
+  durationMs: number,
+): Promise<number> {
+  const startedAt = link.clock.micros();
+  const t0 = seq.start();
+  await sleep(Math.max(0, durationMs - (link.clock.micros() - startedAt) / 1000));
+  seq.stop();
+  await sleep(60); // the note-offs and the stop go out after what was already scheduled
+  seq.close();
+  return t0;
+}
+
 /** Runs `main` with options from argv when the file is executed directly. */
 export function runIfMain(url: string, main: (o: ExampleOptions) => Promise<ExampleResult>): void {
   if (!process.argv[1] || url !== pathToFileURL(process.argv[1]).href) return;

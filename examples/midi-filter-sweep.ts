@@ -1,7 +1,7 @@
 // A CC 74 (filter cutoff) sweep in 1/8-beat steps: up over 4 beats, down over the next 4,
 // looping, under a held chord. Run: node --import tsx examples/midi-filter-sweep.ts --duration 6000
 import { LinkSequencer } from '../src/midi/index.ts';
-import { runIfMain, setUp, sleep, type ExampleOptions, type ExampleResult } from './midi-common.ts';
+import { runIfMain, setUp, type ExampleOptions, type ExampleResult, playFor } from './midi-common.ts';
 
 export const STEPS = 32; // 4 beats of eighth-beat steps each way
 
@@ -15,13 +15,7 @@ export async function main(options: ExampleOptions = {}): Promise<ExampleResult>
   const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 8 } });
   for (let i = 0; i < 2 * STEPS; i++) seq.scheduleCc(i / 8, 1, 74, sweepValue(i));
   for (const note of [48, 55, 64]) seq.scheduleNote(0, 1, note, 80, 7.9);
-  const startedAt = link.clock.micros();
-  const t0 = seq.start();
-  await sleep(Math.max(0, (options.durationMs ?? 8000) - (link.clock.micros() - startedAt) / 1000));
-  seq.stop();
-  await sleep(60);
-  seq.close();
-  return finish(t0);
+  return finish(await playFor(link, seq, options.durationMs ?? 8000));
 }
 
 runIfMain(import.meta.url, main);
