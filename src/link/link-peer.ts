@@ -16,17 +16,14 @@ import { finiteNumber } from '../core/checks.ts';
 import type { Clock, Runtime, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
 import type { PeerState } from './discovery-codec.ts';
 import { Gateway, type GatewayHost, type GatewayPeer } from './gateway.ts';
-import { Measurement, type MeasurementResult } from './measurement.ts';
+import { SessionElection } from './session-election.ts';
 import type { MeasurementMessage } from './measurement-codec.ts';
 import { SessionState } from './session-state.ts';
 import { beatsAtTime, bpmToMicrosPerBeat, clampBpm, clampMicrosPerBeat, microsPerBeatToBpm, timeAtBeats } from './timeline.ts';
 import { DEFAULT_START_STOP, nodeIdFromBytes, sameStartStop, type NodeId, type StartStopState, type Timeline } from './types.ts';
 
-export const JOIN_THRESHOLD_MICROS = 500_000;
-export const REMEASURE_MICROS = 30_000_000;
+export { JOIN_THRESHOLD_MICROS, MAX_KNOWN_SESSIONS, REMEASURE_MICROS } from './session-election.ts';
 export const RESCAN_MICROS = 5_000_000;
-/** Foreign sessions remembered at most (a flood of random session ids cannot grow memory). */
-export const MAX_KNOWN_SESSIONS = 64;
 const WARNINGS_PER_SECOND = 20;
 
 export interface LinkPeerOptions {
@@ -58,21 +55,6 @@ export interface LinkEvents {
   warning: [error: PhaselockError];
 }
 
-interface KnownSession {
-  timeline: Timeline;
-  intercept?: number;
-  measuring?: boolean;
-  measuredAt?: number;
-}
-
-/** While alone, a cached foreign session is re-measured at most this often (breaks join swaps). */
-const ALONE_REMEASURE_MICROS = 1_000_000;
-
-interface ActiveMeasurement {
-  gateway: Gateway;
-  m: Measurement;
-}
-
 export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   readonly clock: Clock;
   protected readonly rt: Runtime;
@@ -89,11 +71,9 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   private readonly logger: LinkLogger | undefined;
   private readonly yieldTies: boolean;
   private readonly gateways = new Map<string, Gateway>();
-  private readonly sessions = new Map<NodeId, KnownSession>();
-  private readonly measurements: ActiveMeasurement[] = [];
+  private readonly election: SessionElection;
   private readonly lastPeerStartStop = new Map<NodeId, StartStopState>();
   private client: { timeline: Timeline; source: Timeline; intercept: number; offset: number } | undefined;
-  private remeasureTimer: TimerHandle | undefined;
   private scanTimer: TimerHandle | undefined;
   private isEnabled = false;
   private reportedPeers = 0;
@@ -118,6 +98,23 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     this.sessionId = this.nodeId;
     this.intercept = -this.clock.micros();
     this.timeline = { tempo: bpmToMicrosPerBeat(bpm), beatOrigin: 0, timeOrigin: 0 };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    this.election = new SessionElection({
+      clock: this.clock,
+      timers: runtime.timers,
+      get active() { return self.isEnabled; },
+      get sessionId() { return self.sessionId; },
+      get ghostOffset() { return self.intercept; },
+      get founder() { return self.sessionId === self.nodeId; },
+      get alone() { return self.numPeers === 0; },
+      get sendLatencyMicros() { return runtime.network.latency?.sendMicros ?? 0; },
+      gateways: () => this.gateways.values(),
+      join: (id, timeline, ghostOffset) => this.join(id, timeline, ghostOffset),
+      remeasured: (ghostOffset) => this.setIntercept(ghostOffset),
+      debug: (m) => this.logger?.debug?.(m),
+      warn: (code, m) => this.warn(code, m),
+    });
   }
 
   get enabled(): boolean {
@@ -167,11 +164,9 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     if (!this.isEnabled) return;
     this.isEnabled = false;
     this.scanTimer?.cancel();
-    this.remeasureTimer?.cancel();
-    for (const a of this.measurements.splice(0)) a.m.cancel('disabled');
+    this.election.reset('disabled');
     for (const gw of [...this.gateways.values()]) gw.close();
     this.gateways.clear();
-    this.sessions.clear();
     this.lastPeerStartStop.clear();
     this.updatePeerCount(false);
   }
@@ -244,22 +239,19 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
       this.onStartStop(peer.nodeId, peer.state.startStop);
     } else {
       if (peer.state.startStop) this.lastPeerStartStop.set(peer.nodeId, peer.state.startStop);
-      this.onForeignSession(sessionId, tl, gw);
+      this.election.heard(sessionId, tl, gw);
     }
     this.updatePeerCount(true);
   }
 
   onPeerGone(_gw: Gateway, nodeId: NodeId, reason: 'byebye' | 'timeout' | 'closed'): void {
     if (![...this.gateways.values()].some((g) => g.peers.has(nodeId))) this.lastPeerStartStop.delete(nodeId);
-    this.forgetSessionsWithoutPeers();
+    this.election.prune();
     this.updatePeerCount(reason !== 'closed');
   }
 
   onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote, receivedAtMicros: number): boolean {
-    const a = this.measurements.find((x) => x.gateway === gw && x.m.target.address === from.address && x.m.target.port === from.port);
-    if (!a) return false;
-    a.m.onPong(pong, receivedAtMicros);
-    return true;
+    return this.election.pong(gw, pong, from, receivedAtMicros);
   }
 
   warn(code: string, message: string): void {
@@ -301,9 +293,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     this.intercept = -now;
     this.timeline = { tempo: this.timeline.tempo, beatOrigin: sessionBeatNow, timeOrigin: 0 };
     this.sessionStartStop = DEFAULT_START_STOP;
-    this.sessions.clear();
-    for (const a of this.measurements.splice(0)) a.m.cancel('new session');
-    this.remeasureTimer?.cancel();
+    this.election.reset('new session');
     this.keepBeatContinuous(before);
     this.announce();
   }
@@ -354,130 +344,25 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     if (was !== st.isPlaying) this.emit('playing', st.isPlaying);
   }
 
-  private onForeignSession(sessionId: NodeId, tl: Timeline, gw: Gateway): void {
-    let known = this.sessions.get(sessionId);
-    if (!known) {
-      if (this.sessions.size >= MAX_KNOWN_SESSIONS) {
-        this.warn('E_PROTOCOL', `too many foreign sessions (${MAX_KNOWN_SESSIONS}); ignored session ${sessionId}`);
-        return;
-      }
-      known = { timeline: tl };
-      this.sessions.set(sessionId, known);
-    } else if (tl.beatOrigin > known.timeline.beatOrigin) {
-      known.timeline = tl;
-    }
-    if (known.measuring) return;
-    // Near the ±ε boundary both peers may join each other's session and end up alone again;
-    // re-measuring while alone lets the tie-break settle it (spec 02 §7.2, convergence).
-    const stale = known.measuredAt === undefined || this.clock.micros() - known.measuredAt > ALONE_REMEASURE_MICROS;
-    if (known.intercept === undefined || (this.numPeers === 0 && stale)) this.measureSession(sessionId, gw);
-  }
-
-  /** Starts a measurement of `sessionId`, aimed at its founder if visible (spec 02 §7.1). */
-  private measureSession(sessionId: NodeId, preferred?: Gateway): boolean {
-    const target = this.pickTarget(sessionId, preferred);
-    if (!target) return false;
-    const known = this.sessions.get(sessionId);
-    if (known) known.measuring = true;
-    const { gateway, endpoint } = target;
-    const entry: ActiveMeasurement = {
-      gateway,
-      m: new Measurement(
-        { clock: this.clock, timers: this.rt.timers, send: (d, to) => gateway.sendPing(d, to), sendLatencyMicros: this.rt.network.latency?.sendMicros ?? 0 },
-        endpoint,
-        sessionId,
-        (r) => {
-          const i = this.measurements.indexOf(entry);
-          if (i >= 0) this.measurements.splice(i, 1);
-          this.onMeasured(sessionId, r);
-        },
-      ),
-    };
-    this.measurements.push(entry);
-    entry.m.start();
-    return true;
-  }
-
-  private pickTarget(sessionId: NodeId, preferred?: Gateway) {
-    let fallback: { gateway: Gateway; endpoint: { address: string; port: number } } | undefined;
-    const gws = [...this.gateways.values()].sort((a) => (a === preferred ? -1 : 0));
-    for (const gateway of gws) {
-      for (const p of gateway.peers.values()) {
-        const endpoint = p.state.measurementV4;
-        if (p.state.sessionId !== sessionId || !endpoint) continue;
-        if (p.nodeId === sessionId) return { gateway, endpoint };
-        fallback ??= { gateway, endpoint };
-      }
-    }
-    return fallback;
-  }
-
-  private onMeasured(sessionId: NodeId, r: MeasurementResult): void {
-    if (!this.isEnabled) return;
-    this.logger?.debug?.(r.ok
-      ? `measured session ${sessionId}: ghost offset ${r.intercept} µs from ${r.samples} samples, round trip min ${r.minRttMicros} / median ${r.medianRttMicros} µs`
-      : `measurement of session ${sessionId} failed: ${r.reason}`);
-    if (sessionId === this.sessionId) {
-      if (r.ok) this.setIntercept(r.intercept);
-      else this.warn('E_TIMEOUT', `re-measurement of session ${sessionId} failed: ${r.reason}`);
-      this.scheduleRemeasure();
-      return;
-    }
-    const known = this.sessions.get(sessionId);
-    if (!known) return;
-    known.measuring = false;
-    if (!r.ok) {
-      // Forgotten; the next alive naming it starts a fresh attempt (spec 02 §7.1).
-      this.sessions.delete(sessionId);
-      return;
-    }
-    known.intercept = r.intercept;
-    known.measuredAt = this.clock.micros();
-    const diff = r.intercept - this.intercept; // g_new − g_cur at any instant
-    // Spec 02 §7.2 with the tie zone closed (|diff| ≤ ε): at exactly ±ε the strict rule lets
-    // neither side join; this way exactly one does. Elsewhere it is the spec's rule.
-    if (diff > JOIN_THRESHOLD_MICROS || (Math.abs(diff) <= JOIN_THRESHOLD_MICROS && sessionId < this.sessionId)) {
-      this.join(sessionId, known, r.intercept);
-    }
-  }
-
-  private join(sessionId: NodeId, known: KnownSession, intercept: number): void {
-    this.logger?.debug?.(`joining session ${sessionId} (ghost offset ${intercept} µs), leaving ${this.sessionId}`);
+  private join(sessionId: NodeId, timeline: Timeline, ghostOffset: number): void {
+    this.logger?.debug?.(`joining session ${sessionId} (ghost offset ${ghostOffset} µs), leaving ${this.sessionId}`);
     const before = this.clientTimeline();
-    this.sessions.set(this.sessionId, { timeline: this.timeline, intercept: this.intercept });
-    this.sessions.delete(sessionId);
+    const left = { sessionId: this.sessionId, timeline: this.timeline, ghostOffset: this.intercept };
     this.sessionId = sessionId;
-    this.timeline = known.timeline;
-    this.intercept = intercept;
+    this.timeline = timeline;
+    this.intercept = ghostOffset;
     this.sessionStartStop = DEFAULT_START_STOP;
     this.keepBeatContinuous(before);
     this.announce();
     this.updatePeerCount(true);
     this.emitTempoIfChanged();
-    this.scheduleRemeasure();
+    this.election.joined(left, sessionId);
   }
 
   private setIntercept(intercept: number): void {
     const before = this.clientTimeline();
     this.intercept = intercept;
     this.keepBeatContinuous(before);
-  }
-
-  private scheduleRemeasure(): void {
-    this.remeasureTimer?.cancel();
-    if (this.sessionId === this.nodeId) return;
-
-    this.remeasureTimer = this.rt.timers.setTimeout(() => {
-      if (!this.isEnabled) return;
-      if (!this.measureSession(this.sessionId)) this.scheduleRemeasure();
-    }, REMEASURE_MICROS);
-  }
-
-  private forgetSessionsWithoutPeers(): void {
-    for (const id of [...this.sessions.keys()]) {
-      const alive = [...this.gateways.values()].some((g) => [...g.peers.values()].some((p) => p.state.sessionId === id));
-      if (!alive && !this.sessions.get(id)?.measuring) this.sessions.delete(id);
-    }
   }
 
   private updatePeerCount(mayReset: boolean): void {

@@ -255,3 +255,15 @@ test('a peer joining a session that is already playing does not report playing u
   w.vt.advance(100_000);
   assert.equal(b.link.captureAppSessionState().isPlaying, true, 'the next change reaches it');
 });
+
+test('disabling leaves no timer behind, even with a re-measurement in flight', () => {
+  const w = world({ latencyMicros: 2000 });
+  const [a, b] = [w.add(), w.add()];
+  enableAll(w, 1_000_000, 3_000_000);
+  w.vt.advance(30_001_000); // b's 30 s re-measurement is under way (2 ms per round trip)
+  a.link.disable();
+  b.link.disable();
+  w.vt.advance(60_000_000);
+  assert.equal(w.vt.pending, 0);
+  assert.equal(b.link.numPeers, 0);
+});
