@@ -52,6 +52,30 @@ test('a user module runs inside the timing thread; what it throws becomes a warn
   await assert.rejects(openPreciseOutput({ kind: 'module', specifier: 'data:text/javascript,export const x = 1' }), { code: 'E_UNAVAILABLE' });
 });
 
+test('the thread warms up on dummy messages that never reach the output, and reports its priority', async () => {
+  // The sink counts its calls and tells the count (as a warning) on the real message.
+  const src = 'export default () => { let n = 0; return { send(data) { n++; if (data[0] === 0x90) throw new Error("calls: " + n); } }; }';
+  const out = await openPreciseOutput({ kind: 'module', specifier: `data:text/javascript,${encodeURIComponent(src)}` }, { report: true });
+  const warnings: string[] = [];
+  out.on('warning', (e) => warnings.push(e.message));
+  out.send(Uint8Array.of(0x90, 60, 1), hrClock.micros() + 10_000);
+  await sleep(100);
+  await out.close();
+  assert.deepEqual(warnings, ['timing thread: calls: 1']);
+  assert.deepEqual(out.sent.map((s) => s.status), [0x90]);
+  assert.ok(['realtime', 'nice', 'normal'].includes(out.priority.kind));
+  if (process.platform === 'linux' && process.getuid?.() === 0) assert.equal(out.priority.kind, 'realtime', out.priority.detail);
+  const plain = await openPreciseOutput({ kind: 'record' }, { realtime: false, nice: false });
+  assert.deepEqual(plain.priority, { kind: 'normal', detail: 'not requested' });
+  await plain.close();
+});
+
+test('bad timing-thread options are rejected before a thread starts', async () => {
+  await assert.rejects(openPreciseOutput({ kind: 'record' }, { realtime: 100 }), RangeError);
+  await assert.rejects(openPreciseOutput({ kind: 'record' }, { nice: 1.5 }), RangeError);
+  await assert.rejects(openPreciseOutput({ kind: 'record' }, { spinMicros: -1 }), RangeError);
+});
+
 test('a native port that cannot be opened fails with E_UNAVAILABLE and says why', async () => {
   const name = 'phaselock-test-no-such-port';
   await assert.rejects(openNativeMidiOutput(name), (err: { code?: string; message?: string }) => {
@@ -73,6 +97,22 @@ test('nodePreciseTimers calls back in time order and never early', async () => {
   await sleep(80);
   assert.deepEqual(got.map((g) => g[0]), [...targets].sort((a, b) => a - b));
   for (const [t, at] of got) assert.ok(at >= t);
+});
+
+test('nodePreciseTimers keeps instants a few µs apart in order, however slowly they were armed', async () => {
+  const pt = nodePreciseTimers();
+  const t0 = hrClock.micros() + 20_000;
+  const order = [7, 3, 9, 0, 5, 1, 8, 2, 6, 4];
+  const got: number[] = [];
+  for (const k of order) {
+    pt.callAt(() => got.push(k), t0 + k * 5);
+    const until = hrClock.micros() + 200; // arming takes longer than the instants are apart
+    while (hrClock.micros() < until);
+  }
+  const never = pt.callAt(() => got.push(-1), t0 + 12);
+  never.cancel();
+  await sleep(60);
+  assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
 test('MidiClockOut and LinkSequencer on the real clock: order and counts (1.5 s)', async () => {

@@ -14,7 +14,14 @@ import { Worker } from 'node:worker_threads';
 import { Emitter } from '../core/emitter.ts';
 import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
 import type { MidiOutput } from '../midi/output.ts';
+import type { ThreadPriority } from './thread-priority.ts';
 import { createRingBuffer, KIND_CANCEL_FROM, KIND_CLOSE, KIND_MESSAGE, RingWriter } from './timing-ring.ts';
+
+/**
+ * µs spun before each instant. Waking from a sleep takes 100–250 µs on a KVM guest and, now
+ * and then, over a millisecond; the spin must cover that tail (bench/timing.ts measures it).
+ */
+export const DEFAULT_SPIN_MICROS = 500;
 
 export type PreciseTarget =
   /** A native MIDI output port by name or index (`@julusian/midi`, optional dependency). */
@@ -25,8 +32,15 @@ export type PreciseTarget =
   | { kind: 'module'; specifier: string; exportName?: string; options?: unknown };
 
 export interface PreciseOutputOptions {
-  /** Spin for the last this many µs before each instant (default 250). */
+  /** Spin for the last this many µs before each instant (default `DEFAULT_SPIN_MICROS`). */
   spinMicros?: number;
+  /**
+   * SCHED_FIFO priority (1–99) for the timing thread, or false (default 10). Refused without
+   * CAP_SYS_NICE or an `rtprio` limit; then `nice` is tried; `priority` says what it got.
+   */
+  realtime?: number | false;
+  /** Nice value for the timing thread when real time is refused (default -10), or false. */
+  nice?: number | false;
   /** 'halving' (default): sleep half the remaining time until within spinMicros. 'wait-spin': one sleep, then spin. */
   strategy?: 'halving' | 'wait-spin';
   /** Ring capacity in 32-byte slots, a power of two (default 4096). */
@@ -42,12 +56,14 @@ export interface WorkerInit {
   spinMicros: number;
   strategy: 'halving' | 'wait-spin';
   report: boolean;
+  realtime: number | false;
+  nice: number | false;
 }
 
 export interface SentReport {
   /** Scheduled host time (µs). */
   timeMicros: number;
-  /** hrtime (µs) right after the output's send returned, in the timing thread. */
+  /** hrtime (µs) when the timing thread called the output's send. */
   sentAtMicros: number;
   /** Status byte. */
   status: number;
@@ -69,6 +85,8 @@ export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements
   readonly acceptsFutureTimestamps = true;
   /** Actual send times, when reporting. */
   readonly sent: SentReport[] = [];
+  /** The timing thread's scheduling priority (real time, raised nice, or normal and why). */
+  priority: ThreadPriority = { kind: 'normal', detail: 'not started' };
   private readonly ring: RingWriter;
   private closing: Promise<void> | undefined;
 
@@ -143,20 +161,33 @@ function startWorker(init: WorkerInit): Worker {
  * PhaselockError (E_UNAVAILABLE when the native port or MIDI subsystem is missing).
  */
 export function openPreciseOutput(target: PreciseTarget, options: PreciseOutputOptions = {}): Promise<PreciseWorkerOutput> {
+  const { realtime, nice, spinMicros } = options;
+  if (realtime !== undefined && realtime !== false && !(Number.isInteger(realtime) && realtime >= 1 && realtime <= 99)) {
+    return Promise.reject(new RangeError(`realtime must be false or an integer 1–99, got ${String(realtime)}`));
+  }
+  if (nice !== undefined && nice !== false && !(Number.isInteger(nice) && nice >= -20 && nice <= 19)) {
+    return Promise.reject(new RangeError(`nice must be false or an integer −20…19, got ${String(nice)}`));
+  }
+  if (spinMicros !== undefined && !(Number.isFinite(spinMicros) && spinMicros >= 0 && spinMicros <= 20_000)) {
+    return Promise.reject(new RangeError(`spinMicros must be 0–20000, got ${String(spinMicros)}`));
+  }
   const sab = createRingBuffer(options.capacity ?? 4096);
   const report = options.report ?? target.kind === 'record';
   const init: WorkerInit = {
     sab,
     target,
-    spinMicros: options.spinMicros ?? 250,
+    spinMicros: options.spinMicros ?? DEFAULT_SPIN_MICROS,
     strategy: options.strategy ?? 'halving',
     report,
+    realtime: options.realtime ?? 10,
+    nice: options.nice ?? -10,
   };
   const worker = startWorker(init);
   worker.unref();
   return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string; message?: string; code?: string }) => {
+    const onMessage = (m: { type: string; message?: string; code?: string; priority?: ThreadPriority }) => {
       if (m.type === 'ready') {
+        if (m.priority) out.priority = m.priority;
         worker.off('message', onMessage);
         worker.off('error', onError);
         resolve(out);

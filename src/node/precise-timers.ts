@@ -28,7 +28,7 @@ export function blockUntil(atMicros: number, spinMicros: number): void {
   const rem = atMicros - hrClock.micros();
   if (rem > spinMicros) Atomics.wait(sleeper, 0, 0, (rem - spinMicros) / 1000);
   while (hrClock.micros() < atMicros) {
-    // spin: a few hundred ns per hrtime read
+    // spin: ~40 ns per clock read, no garbage
   }
 }
 
@@ -39,28 +39,62 @@ export function blockUntil(atMicros: number, spinMicros: number): void {
 export function nodePreciseTimers(options: NodePreciseTimersOptions = {}): PreciseTimers {
   const wakeEarly = options.wakeEarlyMicros ?? 2000;
   const spin = options.spinMicros ?? 150;
+  // One queue for every callAt of this instance, earliest first (ties in call order), and one
+  // libuv timer for its head: separate timers armed at different moments could wake in the
+  // wrong order for two instants a few µs apart.
+  const queue: Entry[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let immediate: ReturnType<typeof setImmediate> | undefined;
+  const disarm = () => {
+    if (timer) clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+    timer = immediate = undefined;
+  };
+  const arm = () => {
+    disarm();
+    const head = queue[0];
+    if (!head) return;
+    const rem = head.at - hrClock.micros();
+    if (rem > wakeEarly) timer = setTimeout(run, (rem - wakeEarly) / 1000);
+    else immediate = setImmediate(run);
+  };
+  const run = () => {
+    timer = immediate = undefined;
+    try {
+      for (let head = queue[0]; head && head.at - hrClock.micros() <= wakeEarly; head = queue[0]) {
+        queue.shift();
+        blockUntil(head.at, spin);
+        head.fn(); // may add or cancel entries: the loop reads the queue afresh
+      }
+    } finally {
+      arm();
+    }
+  };
   return {
     callAt(fn: () => void, atMicros: number): TimerHandle {
-      let cancelled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const step = () => {
-        timer = undefined;
-        if (cancelled) return;
-        const rem = atMicros - hrClock.micros();
-        if (rem > wakeEarly) {
-          timer = setTimeout(step, (rem - wakeEarly) / 1000);
-          return;
-        }
-        blockUntil(atMicros, spin);
-        fn();
-      };
-      step();
+      const entry: Entry = { at: atMicros, fn };
+      let lo = 0;
+      let hi = queue.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((queue[mid] as Entry).at <= atMicros) lo = mid + 1;
+        else hi = mid;
+      }
+      queue.splice(lo, 0, entry);
+      if (lo === 0) arm();
       return {
         cancel: () => {
-          cancelled = true;
-          if (timer) clearTimeout(timer);
+          const k = queue.indexOf(entry);
+          if (k < 0) return;
+          queue.splice(k, 1);
+          if (k === 0) arm();
         },
       };
     },
   };
+}
+
+interface Entry {
+  at: number;
+  fn: () => void;
 }
