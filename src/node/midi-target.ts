@@ -73,5 +73,6 @@ export async function openTarget(spec: string, options: TargetOptions = {}): Pro
     return { output: out, preciseTimers: nodePreciseTimers(), description: `MIDI port ${out.name} (main thread)`, close: async () => out.close() };
   }
   const out = await openPreciseOutput({ kind: 'native', port });
-  return { output: out, description: `MIDI port ${String(port)} (timing thread)`, close: () => out.close() };
+  const priority = out.priority.kind === 'realtime' ? 'real-time' : out.priority.kind === 'nice' ? 'raised priority' : `normal priority: ${out.priority.detail}`;
+  return { output: out, description: `MIDI port ${String(port)} (timing thread, ${priority})`, close: () => out.close() };
 }
