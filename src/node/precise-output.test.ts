@@ -28,6 +28,20 @@ test('the timing thread sends every message once, in time order, never early', a
   assert.equal(out.dropped, 0);
 });
 
+test('close sends what is already due, drops what is not', async () => {
+  // The sink holds the thread 100 ms on its first message, so the rest and the close are
+  // drained together afterwards.
+  const src = 'export default () => { let n = 0; return { send() { if (n++ === 0) { const end = Date.now() + 100; while (Date.now() < end); } } }; }';
+  const out = await openPreciseOutput({ kind: 'module', specifier: `data:text/javascript,${encodeURIComponent(src)}` }, { report: true });
+  out.send(Uint8Array.of(0xf8), hrClock.micros());
+  await sleep(30);
+  const now = hrClock.micros();
+  out.send(Uint8Array.of(0xfc), now - 1000); // already due: sent, late rather than never
+  out.send(Uint8Array.of(0xfa), now + 5_000_000); // the future: dropped
+  await out.close();
+  assert.deepEqual(out.sent.map((s) => s.status), [0xf8, 0xfc]);
+});
+
 test('cancelFrom drops messages not yet sent; close is idempotent', async () => {
   const out = await openPreciseOutput({ kind: 'record' });
   const t0 = hrClock.micros() + 30_000;

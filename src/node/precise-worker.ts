@@ -146,6 +146,27 @@ class TimingLoop {
     this.warming = false;
   }
 
+  /** On close: sends what is already due (late rather than never); drops the future. */
+  sendDue(): void {
+    const now = hrClock.micros();
+    while (this.heap.size > 0 && (this.heap.peek() as Item).time <= now) this.batch.push(this.heap.pop() as Item);
+    this.sendBatch();
+  }
+
+  private sendBatch(): void {
+    for (const item of this.batch) {
+      if (this.warming) continue;
+      const at = hrClock.micros();
+      try {
+        this.sink.send(item.data, item.time);
+      } catch (err) {
+        this.onError(err);
+      }
+      this.reports?.add(item.time, at, item.data[0] ?? 0);
+    }
+    this.batch.length = 0;
+  }
+
   /** One turn: drain the ring, then sleep, or spin to the next instant and send what is due. */
   step(): void {
     const hdr = this.hdr;
@@ -175,17 +196,7 @@ class TimingLoop {
       batch.length = 0;
       return;
     }
-    for (const item of batch) {
-      if (this.warming) continue;
-      const at = hrClock.micros();
-      try {
-        this.sink.send(item.data, item.time);
-      } catch (err) {
-        this.onError(err);
-      }
-      this.reports?.add(item.time, at, item.data[0] ?? 0);
-    }
-    batch.length = 0;
+    this.sendBatch();
   }
 }
 
@@ -228,6 +239,7 @@ async function main(): Promise<void> {
   loop.warmUp();
   port.postMessage({ type: 'ready', priority });
   while (!loop.closing) loop.step();
+  loop.sendDue();
   reports?.flush(true);
   try {
     await sink.close?.();
