@@ -79,13 +79,11 @@ async function runChild(method: Method, seconds: number): Promise<Omit<Result, '
   if (precise || method === 'timestamped' || method === 'main-thread') {
     let output: MidiOutput;
     let close = async () => {};
-    if (method === 'precise-kHz-main') {
-      // A busy application: the main thread wakes every 1 ms and works 100 µs each time.
-      const iv = setInterval(() => { const end = hrClock.micros() + 100; while (hrClock.micros() < end); }, 1);
-      close = async () => clearInterval(iv);
-    }
     if (precise) {
-      const stopBusyMain = close;
+      // precise-kHz-main: a busy application, its main thread woken every 1 ms for 100 µs of work.
+      const busyMain = method === 'precise-kHz-main'
+        ? setInterval(() => { const end = hrClock.micros() + 100; while (hrClock.micros() < end); }, 1)
+        : undefined;
       const env = process.env;
       const unprivileged = method === 'precise-unprivileged';
       const out = await openPreciseOutput({ kind: 'record' }, {
@@ -96,7 +94,7 @@ async function runChild(method: Method, seconds: number): Promise<Omit<Result, '
       priority = out.priority.kind;
       out.on('sent', (batch) => { for (const r of batch) if (r.status === 0xf8) samples.push({ grid: r.timeMicros, actual: r.sentAtMicros }); });
       output = out;
-      close = async () => { await stopBusyMain(); await out.close(); };
+      close = async () => { clearInterval(busyMain); await out.close(); };
     } else if (method === 'timestamped') {
       output = new RecordingOutput({ clock: hrClock, limit: 0, onMessage: (m) => {
         if (m.data[0] !== 0xf8) return;

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { Emitter } from '../core/emitter.ts';
 import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
 import type { MidiOutput } from '../midi/output.ts';
-import type { ThreadPriority } from './thread-priority.ts';
+import { checkPriorityOptions, type ThreadPriority } from './thread-priority.ts';
 import { createRingBuffer, KIND_CANCEL_FROM, KIND_CLOSE, KIND_MESSAGE, RingWriter } from './timing-ring.ts';
 
 /**
@@ -161,12 +161,11 @@ function startWorker(init: WorkerInit): Worker {
  * PhaselockError (E_UNAVAILABLE when the native port or MIDI subsystem is missing).
  */
 export function openPreciseOutput(target: PreciseTarget, options: PreciseOutputOptions = {}): Promise<PreciseWorkerOutput> {
-  const { realtime, nice, spinMicros } = options;
-  if (realtime !== undefined && realtime !== false && !(Number.isInteger(realtime) && realtime >= 1 && realtime <= 99)) {
-    return Promise.reject(new RangeError(`realtime must be false or an integer 1–99, got ${String(realtime)}`));
-  }
-  if (nice !== undefined && nice !== false && !(Number.isInteger(nice) && nice >= -20 && nice <= 19)) {
-    return Promise.reject(new RangeError(`nice must be false or an integer −20…19, got ${String(nice)}`));
+  const { spinMicros } = options;
+  try {
+    checkPriorityOptions(options);
+  } catch (err) {
+    return Promise.reject(err as RangeError);
   }
   if (spinMicros !== undefined && !(Number.isFinite(spinMicros) && spinMicros >= 0 && spinMicros <= 20_000)) {
     return Promise.reject(new RangeError(`spinMicros must be 0–20000, got ${String(spinMicros)}`));

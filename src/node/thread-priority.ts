@@ -28,6 +28,17 @@ export interface RaisePriorityOptions {
   nice?: number | false;
 }
 
+/** Throws a RangeError for a `realtime` or `nice` value the kernel would not take. */
+export function checkPriorityOptions(options: RaisePriorityOptions): void {
+  const { realtime, nice } = options;
+  if (realtime !== undefined && realtime !== false && !(Number.isInteger(realtime) && realtime >= 1 && realtime <= 99)) {
+    throw new RangeError(`realtime priority must be false or an integer 1–99, got ${String(realtime)}`);
+  }
+  if (nice !== undefined && nice !== false && !(Number.isInteger(nice) && nice >= -20 && nice <= 19)) {
+    throw new RangeError(`nice must be false or an integer −20…19, got ${String(nice)}`);
+  }
+}
+
 /** The calling thread's kernel id (Linux), or undefined elsewhere. */
 export function currentThreadId(): number | undefined {
   if (process.platform !== 'linux') return undefined;
@@ -41,19 +52,18 @@ export function currentThreadId(): number | undefined {
 
 /** Raises the calling thread's priority as far as it is allowed. Call it from that thread. */
 export function raiseThreadPriority(options: RaisePriorityOptions = {}): ThreadPriority {
+  checkPriorityOptions(options);
   const realtime = options.realtime ?? 10;
   const nice = options.nice ?? -10;
   const tid = currentThreadId();
   if (tid === undefined) return { kind: 'normal', detail: `thread priorities are only raised on Linux (${process.platform})` };
   const refusals: string[] = [];
   if (realtime !== false) {
-    if (!Number.isInteger(realtime) || realtime < 1 || realtime > 99) throw new RangeError(`realtime priority must be an integer 1–99, got ${realtime}`);
     const r = spawnSync('chrt', ['-f', '-p', String(realtime), String(tid)], { encoding: 'utf8', timeout: 2000 });
     if (r.status === 0) return { kind: 'realtime', detail: `SCHED_FIFO ${realtime} (tid ${tid})` };
     refusals.push(r.error ? `chrt: ${r.error.message}` : `chrt: ${(r.stderr || `exit ${r.status}`).trim().split('\n')[0]}`);
   }
   if (nice !== false) {
-    if (!Number.isInteger(nice) || nice < -20 || nice > 19) throw new RangeError(`nice must be an integer −20…19, got ${nice}`);
     try {
       // On Linux the nice value is per thread: setpriority() on a tid changes that thread only.
       os.setPriority(tid, nice);
