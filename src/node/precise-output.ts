@@ -69,6 +69,13 @@ export interface SentReport {
   status: number;
 }
 
+/** Garbage collections in the timing thread while it ran (any of them can delay an instant). */
+export interface TimingThreadGc {
+  collections: number;
+  pauseTotalMicros: number;
+  pauseMaxMicros: number;
+}
+
 export interface PreciseOutputEvents {
   sent: [batch: SentReport[]];
   warning: [error: PhaselockError];
@@ -87,6 +94,8 @@ export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements
   readonly sent: SentReport[] = [];
   /** The timing thread's scheduling priority (real time, raised nice, or normal and why). */
   priority: ThreadPriority = { kind: 'normal', detail: 'not started' };
+  /** When reporting: the timing thread's garbage collections from ready to close (set once closed). */
+  gc: TimingThreadGc | undefined;
   private readonly ring: RingWriter;
   private closing: Promise<void> | undefined;
 
@@ -98,11 +107,13 @@ export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements
   ) {
     super();
     this.ring = new RingWriter(sab);
-    worker.on('message', (m: { type: string; t?: number[]; at?: number[]; status?: number[]; message?: string }) => {
+    worker.on('message', (m: { type: string; t?: number[]; at?: number[]; status?: number[]; message?: string; gc?: TimingThreadGc }) => {
       if (m.type === 'sent' && m.t && m.at && m.status) {
         const batch = m.t.map((t, i) => ({ timeMicros: t, sentAtMicros: m.at?.[i] as number, status: m.status?.[i] as number }));
         if (this.keepReports) for (const r of batch) this.sent.push(r);
         this.emit('sent', batch);
+      } else if (m.type === 'closed') {
+        this.gc = m.gc;
       } else if (m.type === 'warning') {
         this.emit('warning', new PhaselockError('E_SOCKET', `timing thread: ${m.message ?? ''}`));
       }
