@@ -5,10 +5,12 @@
 // downbeat: a 120 bpm MIDI clock (48 ticks/s) plus a 16th-note sequence. Reported per method:
 // tick error vs the ideal Link grid (when the output was actually called, minus the grid time;
 // p50/p99/max µs), standard deviation of tick intervals, CPU % of one core (all threads), and
-// the event loop's lag (how long Link's network handling could have waited: p99/max ms).
+// the event loop's lag (how long Link's network handling could have waited: p99/max ms), and the
+// time the hypervisor stole from this VM meanwhile (a noisy host shows there, not in our code).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Link } from '../src/node/link.ts';
 import { hrClock } from '../src/node/node-runtime.ts';
@@ -39,6 +41,10 @@ interface Result {
   lagMaxMs: number;
   sendAheadMinMs?: number;
   priority?: string;
+  /** Time the hypervisor ran something else instead of this guest's CPUs (/proc/stat steal, 10 ms ticks). */
+  stealMs: number;
+  /** Garbage collections in the timing thread (precise rows). */
+  threadGcs?: number;
 }
 
 const arg = (name: string) => {
@@ -46,6 +52,16 @@ const arg = (name: string) => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const LAG_RESOLUTION_MS = 10;
+
+/** CPU time stolen from this VM by its host so far (ms, all CPUs), or NaN where not reported. */
+function stealMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
+    return f[0] === 'cpu' && f[8] !== undefined ? Number(f[8]) * 10 : NaN;
+  } catch {
+    return NaN;
+  }
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(sorted: number[], q: number): number {
@@ -64,6 +80,7 @@ function std(xs: number[]): number {
 interface Sample { grid: number; actual: number }
 
 async function runChild(method: Method, seconds: number): Promise<Omit<Result, 'method' | 'load'>> {
+  const steal0 = stealMs();
   const link = new Link({ bpm: 120 });
   // 10 ms sampling: a 1 ms histogram timer wakes the process 1000×/s, and those wake-ups
   // themselves delayed ~1.5 % of the timing thread's instants by 50–200 µs (measured).
@@ -75,6 +92,7 @@ async function runChild(method: Method, seconds: number): Promise<Omit<Result, '
   const quantum = 4;
 
   let priority: string | undefined;
+  let threadGcs: number | undefined;
   const precise = method === 'precise' || method === 'precise-unprivileged' || method === 'precise-kHz-main';
   if (precise || method === 'timestamped' || method === 'main-thread') {
     let output: MidiOutput;
@@ -94,7 +112,7 @@ async function runChild(method: Method, seconds: number): Promise<Omit<Result, '
       priority = out.priority.kind;
       out.on('sent', (batch) => { for (const r of batch) if (r.status === 0xf8) samples.push({ grid: r.timeMicros, actual: r.sentAtMicros }); });
       output = out;
-      close = async () => { clearInterval(busyMain); await out.close(); };
+      close = async () => { clearInterval(busyMain); await out.close(); threadGcs = out.gc?.collections; };
     } else if (method === 'timestamped') {
       output = new RecordingOutput({ clock: hrClock, limit: 0, onMessage: (m) => {
         if (m.data[0] !== 0xf8) return;
@@ -125,7 +143,7 @@ async function runChild(method: Method, seconds: number): Promise<Omit<Result, '
     await close();
     finish = async () => {};
     await finish();
-    return { ...summarize(samples, t0, (cpu.user + cpu.system) / wall, lag, sendAhead), ...(priority ? { priority } : {}) };
+    return { ...summarize(samples, t0, (cpu.user + cpu.system) / wall, lag, sendAhead), stealMs: stealMs() - steal0, ...(priority ? { priority, threadGcs } : {}) };
   }
 
   // Baselines: the tick grid of the same Link timeline, sent by the usual JavaScript designs.
@@ -181,7 +199,7 @@ async function runChild(method: Method, seconds: number): Promise<Omit<Result, '
   const wall = hrClock.micros() - wall0;
   lag.disable();
   await link.close();
-  return summarize(samples, t0, (cpu.user + cpu.system) / wall, lag, Infinity);
+  return { ...summarize(samples, t0, (cpu.user + cpu.system) / wall, lag, Infinity), stealMs: stealMs() - steal0 };
 }
 
 function summarize(samples: Sample[], t0: number, cpuFraction: number, lag: ReturnType<typeof monitorEventLoopDelay>, sendAhead: number) {
@@ -225,13 +243,17 @@ function startBusyCore(): ChildProcess {
 function fmt(r: Result): string[] {
   const e = [...r.errors].sort((a, b) => a - b);
   const us = (x: number) => (Number.isFinite(x) ? Math.round(x).toString() : '–');
-  const note = [r.sendAheadMinMs !== undefined ? `send-ahead min ${r.sendAheadMinMs.toFixed(1)} ms` : '', r.priority ? `thread priority: ${r.priority}` : ''].filter(Boolean).join('; ');
+  const note = [
+    r.sendAheadMinMs !== undefined ? `send-ahead min ${r.sendAheadMinMs.toFixed(1)} ms` : '',
+    r.priority ? `thread priority: ${r.priority}` : '',
+    r.threadGcs !== undefined ? `thread GCs: ${r.threadGcs}` : '',
+  ].filter(Boolean).join('; ');
   return [METHODS[r.method], r.load, String(r.ticks), us(pct(e, 0.5)), us(pct(e, 0.99)), us(e.at(-1) ?? NaN), us(r.intervalsStd), r.cpuPercent.toFixed(1),
-    `${r.lagP99Ms.toFixed(2)} / ${r.lagMaxMs.toFixed(2)}`, note];
+    `${r.lagP99Ms.toFixed(2)} / ${r.lagMaxMs.toFixed(2)}`, Number.isFinite(r.stealMs) ? String(r.stealMs) : '–', note];
 }
 
 function table(rows: string[][]): string {
-  const head = ['method', 'load', 'ticks', 'err p50 µs', 'err p99 µs', 'err max µs', 'interval σ µs', 'CPU % (1 core)', 'loop lag p99/max ms', 'notes'];
+  const head = ['method', 'load', 'ticks', 'err p50 µs', 'err p99 µs', 'err max µs', 'interval σ µs', 'CPU % (1 core)', 'loop lag p99/max ms', 'host steal ms', 'notes'];
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i] as number)).join(' | ')} |`;
