@@ -9,3 +9,18 @@ export { SessionState, type SessionStateInit } from './link/session-state.ts';
 export { PhaselockError, DecodeError, type PhaselockErrorCode } from './core/errors.ts';
 export type { Clock, Runtime, Timers } from './core/runtime.ts';
 export { hrClock } from './node/node-runtime.ts';
+// Node adapters for MIDI out at the instant (docs/timing.md §2): the timing thread, native ports,
+// main-thread precise timers. `phaselock/midi` and `phaselock/sched` stay free of Node I/O.
+export {
+  openPreciseOutput,
+  PreciseWorkerOutput,
+  DEFAULT_SPIN_MICROS,
+  type PreciseTarget,
+  type PreciseOutputOptions,
+  type PreciseOutputEvents,
+  type SentReport,
+  type TimingThreadGc,
+} from './node/precise-output.ts';
+export type { ThreadPriority } from './node/thread-priority.ts';
+export { openNativeMidiOutput, listNativeMidiOutputs, NativeMidiOutput } from './node/native-midi.ts';
+export { nodePreciseTimers, type NodePreciseTimersOptions } from './node/precise-timers.ts';

@@ -1,8 +1,8 @@
 /**
  * `phaselock/midi`: MIDI 1.0 bytes (encoders, incremental parser), outputs, the Link-synced
  * MIDI clock (`MidiClockOut`), the Link sequencer (`LinkSequencer`) and Standard MIDI File
- * import. L0/L1: native ports and the timing-thread output live in `src/node`
- * (`openNativeMidiOutput`, `openPreciseOutput`). See docs/timing.md.
+ * import. L0/L1: native ports and the timing-thread output are Node adapters, exported from the
+ * package root (`import { openPreciseOutput, openNativeMidiOutput } from 'phaselock'`). See docs/timing.md.
  * @module
  */
 export * from './messages.ts';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hrClock } from './node-runtime.ts';
-import { openPreciseOutput } from './precise-output.ts';
+import { openPreciseOutput, workerExecArgv } from './precise-output.ts';
 import { nodePreciseTimers } from './precise-timers.ts';
 import { openNativeMidiOutput } from './native-midi.ts';
 import { Link } from './link.ts';
@@ -95,6 +95,11 @@ test('the thread warms up on dummy messages that never reach the output, and rep
   const plain = await openPreciseOutput({ kind: 'record' }, { realtime: false, nice: false });
   assert.deepEqual(plain.priority, { kind: 'normal', detail: 'not requested' });
   await plain.close();
+});
+
+test('the timing thread inherits the parent\'s Node flags except --input-type', () => {
+  assert.deepEqual(workerExecArgv(['--input-type=module', '--import', 'tsx', '--input-type', 'commonjs', '--expose-gc']), ['--import', 'tsx', '--expose-gc']);
+  assert.deepEqual(workerExecArgv([]), []);
 });
 
 test('bad timing-thread options are rejected before a thread starts', async () => {

@@ -161,10 +161,38 @@ export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements
  * tsx in the thread first.
  */
 function startWorker(init: WorkerInit): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./precise-worker.js', import.meta.url), { workerData: init });
-  const url = new URL('./precise-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+  const ts = import.meta.url.endsWith('.ts');
+  const url = new URL(ts ? './precise-worker.ts' : './precise-worker.js', import.meta.url);
+  const create = (execArgv?: string[]) => {
+    const options = { workerData: init, ...(execArgv ? { execArgv } : {}) };
+    if (!ts) return new Worker(url, options);
+    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+    return new Worker(boot, { ...options, eval: true });
+  };
+  // Inherited flags are fine, except `--input-type` (from `node --input-type=module -e …`), which
+  // stops a worker from starting. An explicit list is checked more strictly than an inherited one
+  // (V8 and per-process flags are refused, though they apply to the whole process anyway): give
+  // one only when something must go, and leave out what Node refuses.
+  const execArgv = workerExecArgv(process.execArgv);
+  if (execArgv.length === process.execArgv.length) return create();
+  try {
+    return create(execArgv);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    const refused = new Set(/flags: (.*)$/.exec((err as Error).message)?.[1]?.split(', ') ?? []);
+    return create(execArgv.filter((a) => !refused.has(a)));
+  }
+}
+
+/** The parent's Node flags minus `--input-type`, which only describes the parent's own `-e` code. */
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--input-type') i++;
+    else if (!a.startsWith('--input-type=')) out.push(a);
+  }
+  return out;
 }
 
 /**
@@ -192,7 +220,12 @@ export function openPreciseOutput(target: PreciseTarget, options: PreciseOutputO
     realtime: options.realtime ?? 10,
     nice: options.nice ?? -10,
   };
-  const worker = startWorker(init);
+  let worker: Worker;
+  try {
+    worker = startWorker(init);
+  } catch (err) {
+    return Promise.reject(new PhaselockError('E_UNAVAILABLE', `timing thread failed to start: ${(err as Error).message}`, { cause: err }));
+  }
   worker.unref();
   return new Promise((resolve, reject) => {
     const onMessage = (m: { type: string; message?: string; code?: string; priority?: ThreadPriority }) => {
