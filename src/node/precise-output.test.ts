@@ -52,7 +52,6 @@ test('cancelFrom drops messages not yet sent; close is idempotent', async () => 
   assert.equal(out.sent.length, 5);
 });
 
-
 test('the spin allocates nothing: a second of back-to-back spins costs the thread at most one collection', async () => {
   // Messages 1 ms apart with a 2 ms spin: the thread spins the whole second. A spin that
   // allocated (a clock read whose array is not elided) collected every ~50 ms here.
@@ -65,6 +64,7 @@ test('the spin allocates nothing: a second of back-to-back spins costs the threa
   assert.ok(out.gc, 'a reporting thread counts its collections');
   assert.ok(out.gc.collections <= 1, `${out.gc.collections} collections, ${Math.round(out.gc.pauseTotalMicros)} µs of pauses`);
 });
+
 test('a user module runs inside the timing thread; what it throws becomes a warning', async () => {
   const src = 'export default () => { let n = 0; return { send() { if (++n === 2) throw new Error("device hiccup"); } }; }';
   const out = await openPreciseOutput({ kind: 'module', specifier: `data:text/javascript,${encodeURIComponent(src)}` }, { report: true });

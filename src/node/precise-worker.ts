@@ -102,7 +102,7 @@ function spinTo(until: number): number {
  * The clock is read in `spinTo`, the word every 20 µs out here: with an `Atomics.load` (or any
  * typed-array read) in the same loop as the clock read, the optimizer no longer elides
  * `process.hrtime()`'s array, and the spin allocated ~10 MB/s: a ~0.25 ms scavenge every ~0.6 s,
- * landing inside spins (measured: p99 115–250 µs before, 22–30 µs after).
+ * landing inside spins (bench/timing.ts p99: 115–250 µs before, 21–84 µs after).
  */
 function spinUntil(hdr: Int32Array, seen: number, time: number): number {
   let now = hrClock.micros();
