@@ -6,21 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { monoMicros, withAbletonNamespace, type LinePeer, type Netns } from '../interop/harness.ts';
 import { BIN, ENV, exited, Lines, ROOT } from './helpers.ts';
+import type { LiveStatus } from '../../src/cli/hut.ts';
+import type { JsonReason } from '../../src/cli/status-format.ts';
 
 const near = (a: number, b: number, eps = 0.01) => Math.abs(a - b) < eps;
 
-interface JsonStatus {
-  t: number;
-  reason: string;
-  enabled: boolean;
-  numPeers: number;
-  quantum: number;
-  startStopSync: boolean;
-  isPlaying: boolean;
-  tempo: number;
-  beat: number;
-  phase: number;
-}
+/** A `--json` line: the live view's status and why it was written. */
+type JsonStatus = LiveStatus & { reason: JsonReason };
 
 const parse = (line: string) => JSON.parse(line) as JsonStatus;
 
