@@ -66,3 +66,41 @@ export function bytesToIpv6(b: Uint8Array): string {
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
+
+const IPV4_LITERAL = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Whether `address` is a dotted-quad IPv4 literal. */
+export function isIpv4(address: string): boolean {
+  return IPV4_LITERAL.test(address);
+}
+
+/** An IPv4 literal as an unsigned 32-bit integer. */
+export function ipv4ToInt(address: string): number {
+  return address.split('.').reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
+}
+
+/** Whether `address` lies in the subnet `base/prefixLength` (both IPv4 literals). */
+export function inIpv4Subnet(address: string, base: string, prefixLength: number): boolean {
+  if (!isIpv4(address) || !isIpv4(base)) return false;
+  const mask = prefixLength <= 0 ? 0 : (~0 << (32 - Math.min(32, prefixLength))) >>> 0;
+  return ((ipv4ToInt(address) & mask) >>> 0) === ((ipv4ToInt(base) & mask) >>> 0);
+}
+
+/**
+ * Why a peer's advertised IPv4 endpoint must not be sent to from the gateway `base/prefixLength`,
+ * or undefined: port 1–65535, a unicast address on the gateway's own subnet (not its network or
+ * broadcast address), so a forged `mep4` cannot aim our pings at a host elsewhere.
+ */
+export function ipv4EndpointProblem(ep: { address: string; port: number }, base: string, prefixLength: number): string | undefined {
+  if (!Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) return `port ${ep.port}`;
+  if (!isIpv4(ep.address)) return `address '${ep.address}'`;
+  if (!inIpv4Subnet(ep.address, base, prefixLength)) return `${ep.address} is not on ${base}/${prefixLength}`;
+  const n = ipv4ToInt(ep.address);
+  const first = n >>> 24;
+  if (first === 0 || first >= 224) return `${ep.address} is not a unicast address`;
+  if (prefixLength <= 30 && !base.startsWith('127.')) {
+    const host = (n & (0xffffffff >>> prefixLength)) >>> 0;
+    if (host === 0 || host === 0xffffffff >>> prefixLength) return `${ep.address} is the subnet's network or broadcast address`;
+  }
+  return undefined;
+}

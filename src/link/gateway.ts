@@ -2,11 +2,14 @@
  * One Link gateway: the discovery and measurement sockets of one IPv4 interface, the alive
  * schedule, responses, byebye, the per-gateway peer table with ttl expiry, and the stateless
  * ping responder (link-wire-spec 01 §2–§7, 02 §3–§4.3). Receive paths never throw: every
- * dropped datagram becomes a warning.
+ * dropped datagram becomes a warning. Replies a stranger can trigger (Responses, pongs) are
+ * rate-limited per source and in total; the table is bounded and fair (peer-table.ts).
  * @module
  */
-import { DecodeError, toError } from '../core/errors.ts';
-import type { Runtime, TimerHandle, UdpRemote, UdpSocket } from '../core/runtime.ts';
+import { KeyedBuckets, type RateLimit } from '../core/rate-limit.ts';
+import { toError } from '../core/errors.ts';
+import type { InterfaceAddress, Runtime, TimerHandle, UdpRemote, UdpSocket } from '../core/runtime.ts';
+import { ipv4EndpointProblem } from './address.ts';
 import {
   decodeDiscovery,
   DISCOVERY_PORT,
@@ -17,39 +20,56 @@ import {
   type PeerState,
 } from './discovery-codec.ts';
 import { decodeMeasurement, encodePongEcho, isMeasurementFrame, PING, PONG, type MeasurementMessage } from './measurement-codec.ts';
+import { PeerTable, type GatewayPeer } from './peer-table.ts';
+import { ghostTimeProblem } from './plausibility.ts';
 import type { Endpoint, NodeId } from './types.ts';
 
+export { MAX_PEERS_PER_GATEWAY, MAX_TTL_SECONDS, type GatewayPeer } from './peer-table.ts';
 export const TTL_SECONDS = 5;
 export const ALIVE_PERIOD_MICROS = 250_000;
 export const MIN_SPACING_MICROS = 50_000;
 export const PRUNE_PADDING_MICROS = 1_000_000;
-/** Peers tracked per gateway at most; alives from further unknown peers are dropped. */
-export const MAX_PEERS_PER_GATEWAY = 256;
+/**
+ * Responses per source address and in total. A real peer sends 4 Alives/s plus one per state
+ * change (≤ 20/s at the 50 ms spacing), and a host may run several peers.
+ */
+export const RESPONSE_LIMITS: { perSource: RateLimit; total: RateLimit } = {
+  perSource: { burst: 64, perSecond: 32 },
+  total: { burst: 256, perSecond: 128 },
+};
+/**
+ * Pongs per source endpoint and in total. One measurement is ~52 pings as fast as the round
+ * trip allows; a peer measures a session once on discovery and every 30 s after.
+ */
+export const PONG_LIMITS: { perSource: RateLimit; total: RateLimit } = {
+  perSource: { burst: 256, perSecond: 128 },
+  total: { burst: 2048, perSecond: 1024 },
+};
 
-export interface GatewayPeer {
-  nodeId: NodeId;
-  state: PeerState;
-  expiresAt: number;
-  /** Source of the peer's discovery datagrams. */
-  from: UdpRemote;
-}
+export type PeerGoneReason = 'byebye' | 'timeout' | 'evicted' | 'closed' | 'vanished';
 
 /** What a gateway needs from the Link peer that owns it. */
 export interface GatewayHost {
   readonly nodeId: NodeId;
+  readonly sessionId: NodeId;
   /** Current state to announce, without endpoints (the gateway adds its own). */
   peerState(): PeerState;
   /** Current session id and ghost time, for pongs. */
   pongInfo(): { sessionId: NodeId; ghostTime: number };
+  /** Whether `from` is one of our own sockets (our multicast loops back on loopback gateways). */
+  isOwnEndpoint(from: UdpRemote): boolean;
   onPeerState(gw: Gateway, peer: GatewayPeer): void;
-  onPeerGone(gw: Gateway, nodeId: NodeId, reason: 'byebye' | 'timeout' | 'closed'): void;
+  onPeerGone(gw: Gateway, nodeId: NodeId, reason: PeerGoneReason): void;
+  /** Routes a pong; true when a measurement in progress expected it from `from`. */
   onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote, receivedAtMicros: number): boolean;
+  /** Someone else announces our node id (spec 00 §2: ids are random; a clash or a forgery). */
+  onDuplicateId(gw: Gateway, from: UdpRemote): void;
   warn(code: string, message: string): void;
 }
 
 export class Gateway {
   readonly address: string;
-  readonly peers = new Map<NodeId, GatewayPeer>();
+  private readonly table: PeerTable;
   private unicast: UdpSocket | undefined;
   private multicast: UdpSocket | undefined;
   private measure: UdpSocket | undefined;
@@ -58,19 +78,36 @@ export class Gateway {
   private lastAliveAt = -Infinity;
   private aliveTimer: TimerHandle | undefined;
   private pruneTimer: TimerHandle | undefined;
+  private pruneAt = Infinity;
   private closed = false;
+  private failure: string | undefined;
+  private readonly responses: KeyedBuckets;
+  private readonly pongs: KeyedBuckets;
 
   constructor(
     private readonly rt: Runtime,
     private readonly host: GatewayHost,
-    address: string,
-    private readonly loopback: boolean,
+    private readonly iface: Pick<InterfaceAddress, 'address' | 'prefixLength' | 'internal'>,
   ) {
-    this.address = address;
+    this.address = iface.address;
+    const now = rt.clock.micros();
+    this.table = new PeerTable(() => host.sessionId, now);
+    this.responses = new KeyedBuckets(RESPONSE_LIMITS.perSource, RESPONSE_LIMITS.total, 1024, now);
+    this.pongs = new KeyedBuckets(PONG_LIMITS.perSource, PONG_LIMITS.total, 1024, now);
+  }
+
+  /** Peers heard on this gateway, by node id. */
+  get peers(): ReadonlyMap<NodeId, GatewayPeer> {
+    return this.table.peers;
   }
 
   get ready(): boolean {
-    return this.unicastPort > 0 && this.measurePort > 0 && !this.closed;
+    return this.unicastPort > 0 && this.measurePort > 0 && !this.closed && this.failure === undefined;
+  }
+
+  /** Why the gateway's sockets failed before it became ready (the peer reopens it at the next scan). */
+  get failed(): string | undefined {
+    return this.failure;
   }
 
   /** The measurement endpoint advertised as mep4. */
@@ -78,30 +115,56 @@ export class Gateway {
     return { address: this.address, port: this.measurePort };
   }
 
+  /** The peer's rank in this gateway's table (peer-table.ts). */
+  rank(peer: GatewayPeer): number {
+    return this.table.rank(peer);
+  }
+
+  /** Whether `from` is this gateway's discovery (sending) socket. */
+  isOwnEndpoint(from: UdpRemote): boolean {
+    return from.address === this.address && (from.port === this.unicastPort || from.port === this.measurePort);
+  }
+
+  /** Why a peer's advertised measurement endpoint must not be measured from here, or undefined. */
+  endpointProblem(ep: Endpoint): string | undefined {
+    return ipv4EndpointProblem(ep, this.address, this.loopback ? 8 : this.iface.prefixLength);
+  }
+
   open(): void {
     const net = this.rt.network;
-    const onError = (what: string) => (err: Error) => this.host.warn('E_SOCKET', `${what} socket on ${this.address}: ${err.message}`);
-    this.unicast = net.openUdp({
-      interfaceAddress: this.address,
-      multicastLoopback: this.loopback,
-      onListening: (port) => { this.unicastPort = port; this.maybeStart(); },
-      onMessage: (d, from) => this.onDiscovery(d, from),
-      onError: onError('discovery'),
-    });
-    this.multicast = net.openUdp({
-      interfaceAddress: this.address,
-      port: DISCOVERY_PORT,
-      multicastGroup: MULTICAST_GROUP_V4,
-      onListening: () => undefined,
-      onMessage: (d, from) => this.onDiscovery(d, from),
-      onError: onError('multicast'),
-    });
-    this.measure = net.openUdp({
-      interfaceAddress: this.address,
-      onListening: (port) => { this.measurePort = port; this.maybeStart(); },
-      onMessage: (d, from, at) => this.onMeasurement(d, from, at),
-      onError: onError('measurement'),
-    });
+    let multicastUp = false;
+    const onError = (what: string, up: () => boolean) => (err: Error) => {
+      if (this.closed) return;
+      // An error before a socket is up (a failed bind or group join) leaves a gateway that can
+      // never work: mark it so the next interface scan replaces it.
+      if (!up()) this.failure ??= `${what} socket: ${err.message}`;
+      this.host.warn('E_SOCKET', `${what} socket on ${this.address}: ${err.message}`);
+    };
+    try {
+      this.unicast = net.openUdp({
+        interfaceAddress: this.address,
+        multicastLoopback: this.loopback,
+        onListening: (port) => { this.unicastPort = port; this.maybeStart(); },
+        onMessage: (d, from) => this.guard(() => this.onDiscovery(d, from)),
+        onError: onError('discovery', () => this.unicastPort > 0),
+      });
+      this.multicast = net.openUdp({
+        interfaceAddress: this.address,
+        port: DISCOVERY_PORT,
+        multicastGroup: MULTICAST_GROUP_V4,
+        onListening: () => { multicastUp = true; },
+        onMessage: (d, from) => this.guard(() => this.onDiscovery(d, from)),
+        onError: onError('multicast', () => multicastUp),
+      });
+      this.measure = net.openUdp({
+        interfaceAddress: this.address,
+        onListening: (port) => { this.measurePort = port; this.maybeStart(); },
+        onMessage: (d, from, at) => this.guard(() => this.onMeasurement(d, from, at)),
+        onError: onError('measurement', () => this.measurePort > 0),
+      });
+    } catch (err) {
+      onError('open', () => false)(toError(err));
+    }
   }
 
   /** Announces a state change now, or as soon as the 50 ms spacing allows. */
@@ -112,21 +175,55 @@ export class Gateway {
     else this.armAlive(wait);
   }
 
+  /** Sends a ping to a peer's measurement endpoint (checked: our subnet, a real port). */
   sendPing(data: Uint8Array, to: Endpoint): void {
-    this.measure?.send(data, to.port, to.address);
+    const problem = this.endpointProblem(to);
+    if (problem !== undefined) throw new RangeError(`will not ping ${to.address}:${to.port} from ${this.address}: ${problem}`);
+    this.send(this.measure, data, to, 'ping');
+  }
+
+  /** Sends a ByeBye naming `nodeId` (our own id, when it is retired). */
+  byeBye(nodeId: NodeId): void {
+    if (this.ready) this.sendMessage(MessageType.ByeBye, 0, { address: MULTICAST_GROUP_V4, port: DISCOVERY_PORT }, nodeId);
   }
 
   /** Sends byebye, closes the sockets and forgets every peer. */
-  close(): void {
+  close(reason: 'closed' | 'vanished' = 'closed'): void {
     if (this.closed) return;
-    if (this.ready) this.sendMessage(MessageType.ByeBye, 0, MULTICAST_GROUP_V4, DISCOVERY_PORT);
+    this.byeBye(this.host.nodeId);
     this.closed = true;
     this.aliveTimer?.cancel();
     this.pruneTimer?.cancel();
-    for (const s of [this.unicast, this.multicast, this.measure]) s?.close();
-    const ids = [...this.peers.keys()];
-    this.peers.clear();
-    for (const id of ids) this.host.onPeerGone(this, id, 'closed');
+    for (const s of [this.unicast, this.multicast, this.measure]) {
+      try {
+        s?.close();
+      } catch (err) {
+        this.host.warn('E_SOCKET', `closing a socket on ${this.address}: ${toError(err).message}`);
+      }
+    }
+    for (const id of this.table.clear()) this.host.onPeerGone(this, id, reason);
+  }
+
+  /** Loopback gateways enable multicast loopback (spec 01 §2) and span all of 127/8. */
+  private get loopback(): boolean {
+    return this.iface.internal || this.address.startsWith('127.');
+  }
+
+  /** Runs a receive or timer path; whatever it throws becomes a warning, never an exception. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.host.warn('E_STATE', `internal error on gateway ${this.address}: ${toError(err).message}`);
+    }
+  }
+
+  private send(socket: UdpSocket | undefined, data: Uint8Array, to: UdpRemote, what: string): void {
+    try {
+      socket?.send(data, to.port, to.address);
+    } catch (err) {
+      this.host.warn('E_SOCKET', `cannot send ${what} to ${to.address}:${to.port}: ${toError(err).message}`);
+    }
   }
 
   private maybeStart(): void {
@@ -135,23 +232,26 @@ export class Gateway {
 
   private armAlive(delay: number): void {
     this.aliveTimer?.cancel();
-    this.aliveTimer = this.rt.timers.setTimeout(() => this.sendAlive(), delay);
+    this.aliveTimer = this.rt.timers.setTimeout(() => this.guard(() => this.sendAlive()), delay);
   }
 
   private sendAlive(): void {
     if (!this.ready) return;
-    this.sendMessage(MessageType.Alive, TTL_SECONDS, MULTICAST_GROUP_V4, DISCOVERY_PORT);
+    this.sendMessage(MessageType.Alive, TTL_SECONDS, { address: MULTICAST_GROUP_V4, port: DISCOVERY_PORT });
     this.lastAliveAt = this.rt.clock.micros();
     this.armAlive(ALIVE_PERIOD_MICROS);
   }
 
-  private sendMessage(type: number, ttl: number, address: string, port: number): void {
-    const state = type === MessageType.ByeBye ? undefined : { ...this.host.peerState(), measurementV4: this.measurementEndpoint };
+  private sendMessage(type: number, ttl: number, to: UdpRemote, nodeId = this.host.nodeId): void {
+    let bytes: Uint8Array;
     try {
-      this.unicast?.send(encodeDiscovery({ type, ttl, groupId: 0, nodeId: this.host.nodeId, state }), port, address);
+      const state = type === MessageType.ByeBye ? undefined : { ...this.host.peerState(), measurementV4: this.measurementEndpoint };
+      bytes = encodeDiscovery({ type, ttl, groupId: 0, nodeId, state });
     } catch (err) {
-      this.host.warn('E_SOCKET', `cannot send discovery message: ${toError(err).message}`);
+      this.host.warn('E_STATE', `cannot encode discovery message: ${toError(err).message}`);
+      return;
     }
+    this.send(this.unicast, bytes, to, 'discovery message');
   }
 
   private onDiscovery(data: Uint8Array, from: UdpRemote): void {
@@ -160,16 +260,22 @@ export class Gateway {
       this.host.warn('E_DECODE', `dropped ${data.length}-byte datagram from ${from.address}:${from.port}: not a Link discovery frame`);
       return;
     }
+    if (this.host.isOwnEndpoint(from)) return; // our own multicast, looped back
+    const type = data[8];
+    // A Response goes out before the payload is looked at, stateless (spec 01 §4.2): a full
+    // table or a payload that does not parse never silences us towards a newcomer.
+    if (type === MessageType.Alive && data[10] === 0 && data[11] === 0 && !this.isOurId(data)) this.respond(from);
     let msg;
     try {
       msg = decodeDiscovery(data);
     } catch (err) {
       this.host.warn('E_DECODE', `dropped discovery datagram from ${from.address}:${from.port}: ${toError(err).message}`);
-      // Alive still gets its response (spec 01 §4.2) when the header parsed.
-      if (err instanceof DecodeError && data[8] === MessageType.Alive && !this.isSelf(data)) this.respond(from);
       return;
     }
-    if (msg.nodeId === this.host.nodeId) return;
+    if (msg.nodeId === this.host.nodeId) {
+      if (msg.type !== MessageType.ByeBye) this.host.onDuplicateId(this, from);
+      return;
+    }
     if (msg.groupId !== 0) {
       this.host.warn('E_PROTOCOL', `dropped discovery message with groupId ${msg.groupId} from ${from.address}`);
       return;
@@ -177,58 +283,73 @@ export class Gateway {
     switch (msg.type) {
       case MessageType.Alive:
       case MessageType.Response:
-        this.onState(msg.type, msg.nodeId, msg.ttl, msg.state ?? {}, from);
+        this.onState(msg.nodeId, msg.ttl, msg.state ?? {}, from);
         break;
       case MessageType.ByeBye:
-        if (this.peers.delete(msg.nodeId)) this.host.onPeerGone(this, msg.nodeId, 'byebye');
+        if (this.table.bye(msg.nodeId, from)) this.host.onPeerGone(this, msg.nodeId, 'byebye');
         break;
       default:
         this.host.warn('E_PROTOCOL', `ignored discovery message of unknown type ${msg.type} from ${from.address}`);
     }
   }
 
-  private isSelf(data: Uint8Array): boolean {
+  private isOurId(data: Uint8Array): boolean {
     let id = '';
     for (let i = 12; i < 20; i++) id += (data[i] ?? 0).toString(16).padStart(2, '0');
     return id === this.host.nodeId;
   }
 
-  private onState(type: number, nodeId: NodeId, ttl: number, state: PeerState, from: UdpRemote): void {
-    const known = this.peers.has(nodeId);
-    if (!known && this.peers.size >= MAX_PEERS_PER_GATEWAY) {
-      this.host.warn('E_PROTOCOL', `peer table on ${this.address} is full (${MAX_PEERS_PER_GATEWAY}); ignored new peer ${nodeId}`);
-      return;
+  private onState(nodeId: NodeId, ttl: number, state: PeerState, from: UdpRemote): void {
+    const mep = state.measurementV4;
+    if (mep !== undefined) {
+      const problem = this.endpointProblem(mep);
+      if (problem !== undefined) {
+        this.host.warn('E_PROTOCOL', `peer ${nodeId} from ${from.address} advertises measurement endpoint ${mep.address}:${mep.port} (${problem}); it will not be measured`);
+        delete state.measurementV4;
+      }
     }
-    if (type === MessageType.Alive) this.respond(from);
-    const peer: GatewayPeer = { nodeId, state, from, expiresAt: this.rt.clock.micros() + ttl * 1_000_000 };
-    this.peers.set(nodeId, peer);
-    this.schedulePrune();
-    this.host.onPeerState(this, peer);
+    const now = this.rt.clock.micros();
+    const r = this.table.offer(nodeId, ttl, state, from, now);
+    switch (r.kind) {
+      case 'impostor':
+        this.host.warn('E_PROTOCOL', `ignored node id ${nodeId} from ${from.address}:${from.port}: it belongs to ${r.owner.address}:${r.owner.port}`);
+        return;
+      case 'full':
+        this.host.warn('E_PROTOCOL', `peer table on ${this.address} is full of established peers; ignored new peer ${nodeId}`);
+        return;
+      case 'limited':
+        this.host.warn('E_PROTOCOL', `too many new node ids from ${from.address}; ignored ${nodeId} for now`);
+        return;
+      default:
+    }
+    if (r.evicted) this.host.onPeerGone(this, r.evicted.nodeId, 'evicted');
+    if (r.peer.expiresAt + PRUNE_PADDING_MICROS < this.pruneAt) this.armPrune(r.peer.expiresAt);
+    this.host.onPeerState(this, r.peer);
   }
 
   private respond(to: UdpRemote): void {
-    if (this.ready) this.sendMessage(MessageType.Response, TTL_SECONDS, to.address, to.port);
+    if (!this.ready) return;
+    if (!this.responses.take(to.address, this.rt.clock.micros())) {
+      this.host.warn('E_PROTOCOL', `rate limit: no Response to ${to.address}:${to.port}`);
+      return;
+    }
+    this.sendMessage(MessageType.Response, TTL_SECONDS, to);
   }
 
-  private schedulePrune(): void {
-    let earliest = Infinity;
-    for (const p of this.peers.values()) earliest = Math.min(earliest, p.expiresAt);
+  private armPrune(earliest: number): void {
     this.pruneTimer?.cancel();
     this.pruneTimer = undefined;
+    this.pruneAt = Infinity;
     if (earliest === Infinity) return;
-    const delay = Math.max(0, earliest + PRUNE_PADDING_MICROS - this.rt.clock.micros());
-    this.pruneTimer = this.rt.timers.setTimeout(() => this.prune(), delay);
+    this.pruneAt = earliest + PRUNE_PADDING_MICROS;
+    const delay = Math.max(0, this.pruneAt - this.rt.clock.micros());
+    this.pruneTimer = this.rt.timers.setTimeout(() => this.guard(() => this.prune()), delay);
   }
 
   private prune(): void {
-    const now = this.rt.clock.micros();
-    for (const [id, p] of [...this.peers]) {
-      if (p.expiresAt <= now) {
-        this.peers.delete(id);
-        this.host.onPeerGone(this, id, 'timeout');
-      }
-    }
-    this.schedulePrune();
+    this.pruneAt = Infinity;
+    for (const p of this.table.expire(this.rt.clock.micros())) this.host.onPeerGone(this, p.nodeId, 'timeout');
+    this.armPrune(this.table.earliestExpiry());
   }
 
   private onMeasurement(data: Uint8Array, from: UdpRemote, receivedAt?: number): void {
@@ -238,16 +359,7 @@ export class Gateway {
       return;
     }
     if (data[8] === PING) {
-      // The ghost time of the midpoint between the ping's arrival and the pong's departure, as
-      // a responder answering at once would stamp (corrects the runtime's own latencies).
-      const lat = this.rt.network.latency;
-      const { sessionId, ghostTime } = this.host.pongInfo();
-      const now = this.rt.clock.micros();
-      const arrival = (receivedAt ?? now) - (lat?.receiveMicros ?? 0);
-      const departure = now + (lat?.sendMicros ?? 0);
-      const pong = encodePongEcho(data, sessionId, ghostTime - now + Math.round((arrival + departure) / 2));
-      if (pong) this.measure?.send(pong, from.port, from.address);
-      else this.host.warn('E_PROTOCOL', `ignored oversized ping from ${from.address}:${from.port}`);
+      this.answerPing(data, from, receivedAt);
       return;
     }
     let msg: MeasurementMessage;
@@ -262,8 +374,37 @@ export class Gateway {
       return;
     }
     const arrival = (receivedAt ?? this.rt.clock.micros()) - (this.rt.network.latency?.receiveMicros ?? 0);
-    if (!this.host.onPong(this, msg, from, arrival)) {
+    if (this.host.onPong(this, msg, from, arrival)) {
+      this.table.markProven(from);
+    } else {
       this.host.warn('E_PROTOCOL', `ignored pong from ${from.address}:${from.port}: no measurement in progress with it`);
     }
+  }
+
+  /**
+   * The stateless responder (spec 02 §4.3), rate-limited per source endpoint. The pong carries
+   * the ghost time of the midpoint between the ping's arrival and the pong's departure, as a
+   * responder answering at once would stamp (corrects the runtime's own latencies).
+   */
+  private answerPing(data: Uint8Array, from: UdpRemote, receivedAt: number | undefined): void {
+    if (from.port < 1 || from.port > 65535) return;
+    const now = this.rt.clock.micros();
+    if (!this.pongs.take(`${from.address}|${from.port}`, now)) {
+      this.host.warn('E_PROTOCOL', `rate limit: no pong to ${from.address}:${from.port}`);
+      return;
+    }
+    const lat = this.rt.network.latency;
+    const { sessionId, ghostTime } = this.host.pongInfo();
+    const arrival = (receivedAt ?? now) - (lat?.receiveMicros ?? 0);
+    const departure = now + (lat?.sendMicros ?? 0);
+    const stamp = ghostTime - now + Math.round((arrival + departure) / 2);
+    const problem = ghostTimeProblem(stamp);
+    if (problem !== undefined) {
+      this.host.warn('E_STATE', `no pong: our ${problem}`);
+      return;
+    }
+    const pong = encodePongEcho(data, sessionId, stamp);
+    if (pong) this.send(this.measure, pong, from, 'pong');
+    else this.host.warn('E_PROTOCOL', `ignored oversized ping from ${from.address}:${from.port}`);
   }
 }

@@ -13,17 +13,18 @@ import { WarningLimiter } from '../core/warning-limiter.ts';
 import { appTimeline, beatOffsetKeeping, sameLine, sessionFromApp } from './app-timeline.ts';
 import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
 import { finiteNumber } from '../core/checks.ts';
-import type { Clock, Runtime, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
-import type { PeerState } from './discovery-codec.ts';
-import { Gateway, type GatewayHost, type GatewayPeer } from './gateway.ts';
+import type { Clock, InterfaceAddress, Runtime, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
+import { Gateway, type GatewayHost, type GatewayPeer, type PeerGoneReason } from './gateway.ts';
+import { startStopProblem, timelineProblem } from './plausibility.ts';
 import { SessionElection } from './session-election.ts';
-import type { MeasurementMessage } from './measurement-codec.ts';
 import { SessionState } from './session-state.ts';
 import { beatsAtTime, bpmToMicrosPerBeat, clampBpm, clampMicrosPerBeat, microsPerBeatToBpm, timeAtBeats } from './timeline.ts';
 import { DEFAULT_START_STOP, nodeIdFromBytes, sameStartStop, type NodeId, type StartStopState, type Timeline } from './types.ts';
 
 export { JOIN_THRESHOLD_MICROS, MAX_KNOWN_SESSIONS, REMEASURE_MICROS } from './session-election.ts';
 export const RESCAN_MICROS = 5_000_000;
+/** Our node id is re-rolled at most this often when someone else announces it. */
+export const REROLL_MIN_MICROS = 10_000_000;
 const WARNINGS_PER_SECOND = 20;
 
 export interface LinkPeerOptions {
@@ -55,11 +56,13 @@ export interface LinkEvents {
   warning: [error: PhaselockError];
 }
 
-export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
+export class LinkPeer extends Emitter<LinkEvents> {
   readonly clock: Clock;
   protected readonly rt: Runtime;
-  nodeId: NodeId;
+  private ownId: NodeId;
   private sessionId: NodeId;
+  /** We founded the session we are in (a founder's transform is exact: never re-measured). */
+  private founded = true;
   private timeline: Timeline;
   private intercept: number;
   private beatOffset = 0;
@@ -79,6 +82,9 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
   private reportedPeers = 0;
   private reportedTempo: number;
   private readonly warnings = new WarningLimiter(WARNINGS_PER_SECOND);
+  private lastRerollAt = -Infinity;
+  /** What the gateways call back into; kept off the public surface. */
+  private readonly gatewayHost: GatewayHost;
 
   constructor(runtime: Runtime, options: LinkPeerOptions = {}) {
     super();
@@ -94,8 +100,8 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     this.interfaceFilter = options.interfaces;
     this.logger = options.logger;
     this.yieldTies = options.yieldTies === true;
-    this.nodeId = this.newNodeId();
-    this.sessionId = this.nodeId;
+    this.ownId = this.newNodeId();
+    this.sessionId = this.ownId;
     this.intercept = -this.clock.micros();
     this.timeline = { tempo: bpmToMicrosPerBeat(bpm), beatOrigin: 0, timeOrigin: 0 };
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -106,7 +112,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
       get active() { return self.isEnabled; },
       get sessionId() { return self.sessionId; },
       get ghostOffset() { return self.intercept; },
-      get founder() { return self.sessionId === self.nodeId; },
+      get founder() { return self.founded; },
       get alone() { return self.numPeers === 0; },
       get sendLatencyMicros() { return runtime.network.latency?.sendMicros ?? 0; },
       gateways: () => this.gateways.values(),
@@ -115,6 +121,23 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
       debug: (m) => this.logger?.debug?.(m),
       warn: (code, m) => this.warn(code, m),
     });
+    this.gatewayHost = {
+      get nodeId() { return self.nodeId; },
+      get sessionId() { return self.sessionId; },
+      peerState: () => ({ timeline: this.timeline, sessionId: this.sessionId, startStop: this.sessionStartStop }),
+      pongInfo: () => ({ sessionId: this.sessionId, ghostTime: this.clock.micros() + this.intercept }),
+      isOwnEndpoint: (from) => [...this.gateways.values()].some((g) => g.isOwnEndpoint(from)),
+      onPeerState: (gw, peer) => this.onPeerState(gw, peer),
+      onPeerGone: (gw, nodeId, reason) => this.onPeerGone(gw, nodeId, reason),
+      onPong: (gw, pong, from, at) => this.election.pong(gw, pong, from, at),
+      onDuplicateId: (gw, from) => this.onDuplicateId(gw, from),
+      warn: (code, m) => this.warn(code, m),
+    };
+  }
+
+  /** Our node id (it changes when we found a session, and when another peer announces it). */
+  get nodeId(): NodeId {
+    return this.ownId;
   }
 
   get enabled(): boolean {
@@ -183,21 +206,46 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     });
   }
 
-  /** Applies what the application changed in `state`; peers hear of it at once. */
+  /**
+   * Applies what the application changed in `state`; peers hear of it at once. Throws
+   * RangeError, changing nothing, when the result could not be shared (plausibility.ts: beats
+   * beyond ±1.1·10^9 or times beyond ±2^49 µs).
+   */
   commitAppSessionState(state: SessionState): void {
     if (!(state instanceof SessionState)) throw new TypeError('commitAppSessionState takes a SessionState');
     const origin = state.origin;
     const now = this.clock.micros();
-    let announce = false;
+    const ghostNow = now + this.intercept;
     const c = state.timeline;
-    if (!origin || c.tempo !== origin.timeline.tempo || c.timeOrigin !== origin.timeline.timeOrigin) {
-      announce = this.setSessionLine(c, now) || announce;
+    const lineChanged = !origin || c.tempo !== origin.timeline.tempo || c.timeOrigin !== origin.timeline.timeOrigin;
+    const line = lineChanged ? sessionFromApp(c, this.intercept, now, this.timeline.beatOrigin) : this.timeline;
+    const problem = lineChanged ? timelineProblem(line, ghostNow) : undefined;
+    if (problem !== undefined) throw new RangeError(`commitAppSessionState: the timeline is outside what Link peers can share (${problem})`);
+    const transportChanged = !origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.timeForIsPlaying;
+    const time = state.timeForIsPlaying();
+    const st: StartStopState | undefined = transportChanged && this.syncStartStop
+      ? { isPlaying: state.isPlaying, beats: beatsAtTime(line, time + this.intercept), timestamp: Math.max(ghostNow, this.sessionStartStop.timestamp + 1) }
+      : undefined;
+    const stProblem = st && startStopProblem(st, ghostNow);
+    if (stProblem) throw new RangeError(`commitAppSessionState: the start/stop state is outside what Link peers can share (${stProblem})`);
+
+    let announce = false;
+    if (lineChanged) {
+      this.beatOffset = c.beatOrigin;
+      announce = !sameLine(line, this.timeline);
+      this.timeline = line;
       this.localBpm = state.tempo;
     } else if (c.beatOrigin !== origin.timeline.beatOrigin) {
       this.beatOffset = c.beatOrigin;
     }
-    if (!origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.timeForIsPlaying) {
-      announce = this.setStartStop(state.isPlaying, state.timeForIsPlaying(), now) || announce;
+    if (transportChanged) {
+      const wasPlaying = this.app.isPlaying;
+      this.app = { isPlaying: state.isPlaying, time };
+      if (wasPlaying !== state.isPlaying) this.emit('playing', state.isPlaying);
+    }
+    if (st) {
+      this.sessionStartStop = st;
+      announce = true;
     }
     if (announce) this.announce();
     this.emitTempoIfChanged();
@@ -213,48 +261,60 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     this.commitAppSessionState(state);
   }
 
-  // ---- GatewayHost --------------------------------------------------------------------
+  // ---- gateway callbacks ---------------------------------------------------------------
 
-  peerState(): PeerState {
-    return { timeline: this.timeline, sessionId: this.sessionId, startStop: this.sessionStartStop };
-  }
-
-  pongInfo(): { sessionId: NodeId; ghostTime: number } {
-    return { sessionId: this.sessionId, ghostTime: this.clock.micros() + this.intercept };
-  }
-
-  onPeerState(gw: Gateway, peer: GatewayPeer): void {
+  private onPeerState(gw: Gateway, peer: GatewayPeer): void {
     const { sessionId, timeline } = peer.state;
     if (!sessionId || !timeline) {
       this.warn('E_PROTOCOL', `peer ${peer.nodeId} announced no ${sessionId ? 'timeline' : 'session'}; ignored its state`);
       return;
     }
-    if (timeline.tempo <= 0) {
-      this.warn('E_PROTOCOL', `peer ${peer.nodeId} announced an absurd tempo of ${timeline.tempo} µs/beat; ignored its state`);
+    const ours = sessionId === this.sessionId;
+    // Foreign timelines are in their session's ghost time, unknown until measured: only the
+    // absolute envelope applies until then (the join checks the rest, session-election.ts).
+    const problem = timelineProblem(timeline, ours ? this.clock.micros() + this.intercept : undefined);
+    if (problem !== undefined) {
+      this.warn('E_PROTOCOL', `peer ${peer.nodeId} announced a timeline phaselock cannot follow (${problem}); ignored its state`);
+      // Not a member we can follow: it neither counts as a peer nor ranks as one of our session.
+      delete peer.state.sessionId;
       return;
     }
     const tl = { ...timeline, tempo: clampMicrosPerBeat(timeline.tempo) };
-    if (sessionId === this.sessionId) {
+    if (ours) {
       if (tl.beatOrigin > this.timeline.beatOrigin) this.adoptTimeline(tl);
       this.onStartStop(peer.nodeId, peer.state.startStop);
     } else {
       if (peer.state.startStop) this.lastPeerStartStop.set(peer.nodeId, peer.state.startStop);
-      this.election.heard(sessionId, tl, gw);
+      this.election.heard(sessionId, tl, gw, gw.rank(peer));
     }
     this.updatePeerCount(true);
   }
 
-  onPeerGone(_gw: Gateway, nodeId: NodeId, reason: 'byebye' | 'timeout' | 'closed'): void {
+  private onPeerGone(_gw: Gateway, nodeId: NodeId, reason: PeerGoneReason): void {
     if (![...this.gateways.values()].some((g) => g.peers.has(nodeId))) this.lastPeerStartStop.delete(nodeId);
     this.election.prune();
+    // Losing the last peer founds a fresh session (spec 02 §7.3), also when their interface
+    // vanished; not when we close the gateways ourselves (disable).
     this.updatePeerCount(reason !== 'closed');
   }
 
-  onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote, receivedAtMicros: number): boolean {
-    return this.election.pong(gw, pong, from, receivedAtMicros);
+  /**
+   * Another endpoint announces our node id: a forgery, or two peers drew the same random id.
+   * Either way ours must change (spec 00 §2: ids identify peers): a ByeBye for the old one,
+   * then a new random id; the session is kept. At most once per REROLL_MIN_MICROS.
+   */
+  private onDuplicateId(gw: Gateway, from: UdpRemote): void {
+    const now = this.clock.micros();
+    if (now - this.lastRerollAt < REROLL_MIN_MICROS) return;
+    this.lastRerollAt = now;
+    const old = this.nodeId;
+    for (const g of this.gateways.values()) g.byeBye(old);
+    this.ownId = this.newNodeId();
+    this.warn('E_PROTOCOL', `${from.address}:${from.port} on ${gw.address} announces our node id ${old}; ours is now ${this.nodeId}`);
+    this.announce();
   }
 
-  warn(code: string, message: string): void {
+  private warn(code: string, message: string): void {
     const text = this.warnings.admit(message, this.clock.micros());
     if (text === undefined) return;
     this.logger?.warn?.(text);
@@ -287,8 +347,9 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     const before = this.clientTimeline();
     const now = this.clock.micros();
     const sessionBeatNow = beatsAtTime(this.timeline, now + this.intercept);
-    this.nodeId = this.newNodeId();
-    this.sessionId = this.nodeId;
+    this.ownId = this.newNodeId();
+    this.sessionId = this.ownId;
+    this.founded = true;
     this.logger?.debug?.(`founding session ${this.sessionId}`);
     this.intercept = -now;
     this.timeline = { tempo: this.timeline.tempo, beatOrigin: sessionBeatNow, timeOrigin: 0 };
@@ -306,28 +367,6 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     this.emitTempoIfChanged();
   }
 
-  /** Applies an application timeline as the new session line; true when it changed. */
-  private setSessionLine(c: Timeline, now: number): boolean {
-    const next = sessionFromApp(c, this.intercept, now, this.timeline.beatOrigin);
-    this.beatOffset = c.beatOrigin;
-    const changed = !sameLine(next, this.timeline);
-    this.timeline = next;
-    return changed;
-  }
-
-  private setStartStop(isPlaying: boolean, time: number, now: number): boolean {
-    const wasPlaying = this.app.isPlaying;
-    this.app = { isPlaying, time };
-    if (wasPlaying !== isPlaying) this.emit('playing', isPlaying);
-    if (!this.syncStartStop) return false;
-    this.sessionStartStop = {
-      isPlaying,
-      beats: beatsAtTime(this.timeline, time + this.intercept),
-      timestamp: Math.max(now + this.intercept, this.sessionStartStop.timestamp + 1),
-    };
-    return true;
-  }
-
   /** Start/stop gossip (spec 02 §8): edge-triggered per peer, latest timestamp wins, always relayed. */
   private onStartStop(peerId: NodeId, st: StartStopState | undefined): void {
     if (!st) return;
@@ -335,6 +374,11 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     this.lastPeerStartStop.set(peerId, st);
     if (last && sameStartStop(last, st)) return;
     if (st.timestamp <= this.sessionStartStop.timestamp) return;
+    const problem = startStopProblem(st, this.clock.micros() + this.intercept);
+    if (problem !== undefined) {
+      this.warn('E_PROTOCOL', `peer ${peerId} announced a start/stop state phaselock cannot follow (${problem}); ignored it`);
+      return;
+    }
     this.sessionStartStop = st;
     this.announce();
     if (!this.syncStartStop || sameStartStop(st, DEFAULT_START_STOP)) return;
@@ -349,6 +393,7 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
     const before = this.clientTimeline();
     const left = { sessionId: this.sessionId, timeline: this.timeline, ghostOffset: this.intercept };
     this.sessionId = sessionId;
+    this.founded = false;
     this.timeline = timeline;
     this.intercept = ghostOffset;
     this.sessionStartStop = DEFAULT_START_STOP;
@@ -393,24 +438,27 @@ export class LinkPeer extends Emitter<LinkEvents> implements GatewayHost {
 
   // ---- interfaces ---------------------------------------------------------------------
 
-  /** Opens gateways for new interfaces and closes vanished ones; repeats every 5 s. */
+  /**
+   * Opens gateways for new interfaces, closes vanished ones and reopens those whose sockets
+   * failed (a bind refused, a group not joined); repeats every 5 s (spec 01 §2).
+   */
   private scan(): void {
     if (!this.isEnabled) return;
-    const wanted = new Map<string, boolean>();
+    const wanted = new Map<string, InterfaceAddress>();
     for (const i of this.rt.network.interfaces()) {
       if (i.family !== 'IPv4') continue;
       if (this.interfaceFilter && !this.interfaceFilter.some((f) => f === i.name || f === i.address)) continue;
-      wanted.set(i.address, i.internal);
+      wanted.set(i.address, i);
     }
     for (const [address, gw] of [...this.gateways]) {
-      if (!wanted.has(address)) {
-        this.gateways.delete(address);
-        gw.close();
-      }
+      if (wanted.has(address) && gw.failed === undefined) continue;
+      this.gateways.delete(address);
+      if (gw.failed !== undefined) this.logger?.debug?.(`reopening gateway ${address} (${gw.failed})`);
+      gw.close(wanted.has(address) ? 'closed' : 'vanished');
     }
-    for (const [address, internal] of wanted) {
+    for (const [address, iface] of wanted) {
       if (this.gateways.has(address)) continue;
-      const gw = new Gateway(this.rt, this, address, internal || address.startsWith('127.'));
+      const gw = new Gateway(this.rt, this.gatewayHost, iface);
       this.gateways.set(address, gw);
       gw.open();
     }

@@ -1,21 +1,46 @@
 /**
  * Session election (link-wire-spec 02 §7): which foreign sessions we know, measuring them (aimed
- * at the founder when visible), the join rule, and the 30 s re-measurement of a joined session.
+ * at the founder when visible), the join rule, and the re-measurement of a joined session.
  * L1: runs on the host's clock and timers; the host owns the session state and applies joins.
+ *
+ * Bounded against floods: at most {@link MAX_KNOWN_SESSIONS} sessions are remembered (the
+ * lowest-ranked, least recently heard one makes room), at most {@link MAX_CONCURRENT_MEASUREMENTS}
+ * measurements run at once (our own session first, then by the rank of the session's best
+ * peer), and an endpoint that never answered is tried again only after a growing pause
+ * (1 s doubling to 30 s), so a forged `mep4` cannot make us ping a host many times a second.
+ *
+ * Re-measurement: after a join the session is measured again at 1, 2, 4 and 8 s, then every
+ * 30 s (spec 02 §7.3 has 30 s only). A result replaces the transform only when its uncertainty
+ * (measurement.ts) is within 1.5× of the best one seen, an allowance that doubles every minute so
+ * drift is still followed: a measurement taken while the machine was busy cannot displace a
+ * better one, and one taken in a quiet moment corrects a join made under load within seconds.
  * @module
  */
 import type { Clock, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
 import type { Gateway } from './gateway.ts';
 import { Measurement, type MeasurementResult } from './measurement.ts';
 import type { MeasurementMessage } from './measurement-codec.ts';
+import { Rank } from './peer-table.ts';
+import { ghostTimeProblem, timelineProblem } from './plausibility.ts';
 import type { Endpoint, NodeId, Timeline } from './types.ts';
 
 export const JOIN_THRESHOLD_MICROS = 500_000;
 export const REMEASURE_MICROS = 30_000_000;
+/** The early re-measurements after a join: 1, 2, 4 and 8 s. */
+export const EARLY_REMEASURE_MICROS = [1_000_000, 2_000_000, 4_000_000, 8_000_000] as const;
 /** Foreign sessions remembered at most (a flood of random session ids cannot grow memory). */
 export const MAX_KNOWN_SESSIONS = 64;
+/** Measurements in flight at most. */
+export const MAX_CONCURRENT_MEASUREMENTS = 4;
 /** While alone, a cached foreign session is re-measured at most this often (breaks join swaps). */
 const ALONE_REMEASURE_MICROS = 1_000_000;
+const BACKOFF_FIRST_MICROS = 1_000_000;
+const BACKOFF_MAX_MICROS = 30_000_000;
+const BACKOFF_REMEMBERED = 256;
+/** A result is taken when its uncertainty is within this factor of the best one seen … */
+const QUALITY_SLACK = 1.5;
+/** … which doubles per this much age of the best one. */
+const QUALITY_HALF_LIFE_MICROS = 60_000_000;
 
 /** What the election needs from the Link peer. */
 export interface ElectionHost {
@@ -44,87 +69,152 @@ export interface ElectionHost {
 interface KnownSession {
   timeline: Timeline;
   ghostOffset?: number;
-  measuring?: boolean;
   measuredAt?: number;
+  state: 'idle' | 'queued' | 'measuring';
+  /** Rank of its best peer (peer-table.ts): the order of measurement and eviction. */
+  rank: number;
+  heardAt: number;
 }
 
 interface ActiveMeasurement {
+  sessionId: NodeId;
   gateway: Gateway;
   m: Measurement;
 }
 
+/** Our own session in the measurement queue (it goes first). */
+const OWN = Symbol('own session');
+
 export class SessionElection {
   private readonly sessions = new Map<NodeId, KnownSession>();
   private readonly measurements: ActiveMeasurement[] = [];
+  private readonly queue: Array<NodeId | typeof OWN> = [];
+  private readonly backoff = new Map<string, { failures: number; until: number }>();
   private remeasureTimer: TimerHandle | undefined;
+  private remeasureStep = 0;
+  private best: { uncertainty: number; at: number } | undefined;
 
   constructor(private readonly host: ElectionHost) {}
 
   /** A peer of a session other than ours announced `timeline` (newest beat origin wins, §6). */
-  heard(sessionId: NodeId, timeline: Timeline, gw: Gateway): void {
+  heard(sessionId: NodeId, timeline: Timeline, gw: Gateway, rank: number = Rank.Once): void {
+    const now = this.host.clock.micros();
     let known = this.sessions.get(sessionId);
     if (!known) {
-      if (this.sessions.size >= MAX_KNOWN_SESSIONS) {
+      if (this.sessions.size >= MAX_KNOWN_SESSIONS && !this.makeRoom(rank)) {
         this.host.warn('E_PROTOCOL', `too many foreign sessions (${MAX_KNOWN_SESSIONS}); ignored session ${sessionId}`);
         return;
       }
-      known = { timeline };
+      known = { timeline, state: 'idle', rank, heardAt: now };
       this.sessions.set(sessionId, known);
     } else if (timeline.beatOrigin > known.timeline.beatOrigin) {
       known.timeline = timeline;
     }
-    if (known.measuring) return;
+    known.heardAt = now;
+    known.rank = Math.max(known.rank, rank);
+    if (known.state !== 'idle') return;
     // Near the ±ε boundary both peers may join each other's session and end up alone again;
     // re-measuring while alone lets the tie-break settle it (spec 02 §7.2, convergence).
-    const stale = known.measuredAt === undefined || this.host.clock.micros() - known.measuredAt > ALONE_REMEASURE_MICROS;
-    if (known.ghostOffset === undefined || (this.host.alone && stale)) this.measure(sessionId, gw);
+    const stale = known.measuredAt === undefined || now - known.measuredAt > ALONE_REMEASURE_MICROS;
+    if (known.ghostOffset === undefined || (this.host.alone && stale)) this.enqueue(sessionId, gw);
   }
 
-  /** Routes a pong to the measurement aimed at its sender; false when there is none. */
+  /** Routes a pong to the measurement aimed at its sender; false when none expected it. */
   pong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote, receivedAtMicros: number): boolean {
     const a = this.measurements.find((x) => x.gateway === gw && x.m.target.address === from.address && x.m.target.port === from.port);
-    if (!a) return false;
-    a.m.onPong(pong, receivedAtMicros);
-    return true;
+    return a !== undefined && a.m.onPong(pong, receivedAtMicros);
   }
 
   /** We joined `joinedId`, leaving `left`: remember it with its transform (§7.2), re-measure ours. */
   joined(left: { sessionId: NodeId; timeline: Timeline; ghostOffset: number }, joinedId: NodeId): void {
-    this.sessions.set(left.sessionId, { timeline: left.timeline, ghostOffset: left.ghostOffset });
-    this.sessions.delete(joinedId);
+    this.sessions.set(left.sessionId, { timeline: left.timeline, ghostOffset: left.ghostOffset, state: 'idle', rank: Rank.Once, heardAt: this.host.clock.micros() });
+    this.forget(joinedId);
+    this.best = undefined;
+    this.remeasureStep = 0;
     this.scheduleRemeasure();
   }
 
   /** Forgets every session and cancels every measurement (new session of our own, disable). */
   reset(reason: string): void {
     this.sessions.clear();
+    this.queue.length = 0;
     for (const a of this.measurements.splice(0)) a.m.cancel(reason);
     this.remeasureTimer?.cancel();
+    this.best = undefined;
   }
 
   /** Drops cached sessions none of whose peers is still around. */
   prune(): void {
-    const gateways = [...this.host.gateways()];
-    for (const id of [...this.sessions.keys()]) {
-      const alive = gateways.some((g) => [...g.peers.values()].some((p) => p.state.sessionId === id));
-      if (!alive && !this.sessions.get(id)?.measuring) this.sessions.delete(id);
+    const alive = new Set<NodeId>();
+    for (const g of this.host.gateways()) for (const p of g.peers.values()) if (p.state.sessionId) alive.add(p.state.sessionId);
+    for (const [id, s] of [...this.sessions]) if (!alive.has(id) && s.state !== 'measuring') this.forget(id);
+  }
+
+  private forget(sessionId: NodeId): void {
+    this.sessions.delete(sessionId);
+    const i = this.queue.indexOf(sessionId);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  /** Evicts the lowest-ranked, least recently heard idle session for a newcomer of `rank`. */
+  private makeRoom(rank: number): boolean {
+    let victim: [NodeId, KnownSession] | undefined;
+    for (const entry of this.sessions) {
+      const s = entry[1];
+      if (s.state === 'measuring') continue;
+      if (!victim || s.rank < victim[1].rank || (s.rank === victim[1].rank && s.heardAt < victim[1].heardAt)) victim = entry;
     }
+    if (!victim || victim[1].rank > rank) return false;
+    this.forget(victim[0]);
+    return true;
+  }
+
+  private enqueue(sessionId: NodeId | typeof OWN, preferred?: Gateway): void {
+    if (sessionId !== OWN) {
+      const known = this.sessions.get(sessionId);
+      if (!known) return;
+      known.state = 'queued';
+    }
+    if (!this.queue.includes(sessionId)) this.queue.push(sessionId);
+    this.pump(preferred);
+  }
+
+  /** Starts queued measurements while slots are free: our own session first, then by rank. */
+  private pump(preferred?: Gateway): void {
+    while (this.measurements.length < MAX_CONCURRENT_MEASUREMENTS && this.queue.length > 0) {
+      let pick = 0;
+      for (let i = 1; i < this.queue.length; i++) if (this.priority(this.queue[i]!) > this.priority(this.queue[pick]!)) pick = i;
+      const [id] = this.queue.splice(pick, 1);
+      if (id === OWN) {
+        if (!this.measure(this.host.sessionId)) this.scheduleRemeasure();
+        continue;
+      }
+      const known = this.sessions.get(id!);
+      if (!known) continue;
+      known.state = 'idle';
+      if (this.measure(id!, preferred)) known.state = 'measuring';
+    }
+  }
+
+  private priority(id: NodeId | typeof OWN): number {
+    return id === OWN ? Infinity : (this.sessions.get(id)?.rank ?? -1);
   }
 
   /** Starts a measurement of `sessionId`, aimed at its founder if visible (spec 02 §7.1). */
   private measure(sessionId: NodeId, preferred?: Gateway): boolean {
     const target = this.pickTarget(sessionId, preferred);
     if (!target) return false;
-    const known = this.sessions.get(sessionId);
-    if (known) known.measuring = true;
     const { gateway, endpoint } = target;
     const deps = { clock: this.host.clock, timers: this.host.timers, send: (d: Uint8Array, to: Endpoint) => gateway.sendPing(d, to), sendLatencyMicros: this.host.sendLatencyMicros };
     const entry: ActiveMeasurement = {
+      sessionId,
       gateway,
       m: new Measurement(deps, endpoint, sessionId, (r) => {
         const i = this.measurements.indexOf(entry);
         if (i >= 0) this.measurements.splice(i, 1);
+        if (!(!r.ok && r.cancelled)) this.noteOutcome(gateway, endpoint, r);
         this.measured(sessionId, r);
+        if (this.host.active) this.pump();
       }),
     };
     this.measurements.push(entry);
@@ -134,11 +224,14 @@ export class SessionElection {
 
   private pickTarget(sessionId: NodeId, preferred?: Gateway): { gateway: Gateway; endpoint: Endpoint } | undefined {
     let fallback: { gateway: Gateway; endpoint: Endpoint } | undefined;
+    const now = this.host.clock.micros();
     const gws = [...this.host.gateways()].sort((a) => (a === preferred ? -1 : 0));
     for (const gateway of gws) {
+      if (!gateway.ready) continue;
       for (const p of gateway.peers.values()) {
         const endpoint = p.state.measurementV4;
         if (p.state.sessionId !== sessionId || !endpoint) continue;
+        if ((this.backoff.get(backoffKey(gateway, endpoint))?.until ?? -Infinity) > now) continue;
         if (p.nodeId === sessionId) return { gateway, endpoint };
         fallback ??= { gateway, endpoint };
       }
@@ -146,41 +239,82 @@ export class SessionElection {
     return fallback;
   }
 
+  /** An endpoint that never answered is left alone for a growing while; one that did is forgiven. */
+  private noteOutcome(gateway: Gateway, endpoint: Endpoint, r: MeasurementResult): void {
+    const key = backoffKey(gateway, endpoint);
+    const prev = this.backoff.get(key);
+    this.backoff.delete(key);
+    if (r.ok || r.pongs > 0) return;
+    const failures = (prev?.failures ?? 0) + 1;
+    const pause = Math.min(BACKOFF_MAX_MICROS, BACKOFF_FIRST_MICROS * 2 ** (failures - 1));
+    this.backoff.set(key, { failures, until: this.host.clock.micros() + pause });
+    if (this.backoff.size > BACKOFF_REMEMBERED) this.backoff.delete(this.backoff.keys().next().value as string);
+  }
+
   private measured(sessionId: NodeId, r: MeasurementResult): void {
     if (!this.host.active) return;
+    const now = this.host.clock.micros();
+    // The measured ghost clock must leave room to run (half the envelope: 8.9 years), or a
+    // forged "very old" session would be joined and then run out of range.
+    if (r.ok && ghostTimeProblem(2 * (now + r.intercept)) !== undefined) {
+      r = { ok: false, reason: `the measured ghost time ${now + r.intercept} µs is beyond ±2^48 µs`, pongs: 1 };
+    }
     this.host.debug(r.ok
-      ? `measured session ${sessionId}: ghost offset ${r.intercept} µs from ${r.samples} samples, round trip min ${r.minRttMicros} / median ${r.medianRttMicros} µs`
+      ? `measured session ${sessionId}: ghost offset ${r.intercept} µs ± ${r.uncertaintyMicros} from ${r.samples} samples, round trip min ${r.minRttMicros} / median ${r.medianRttMicros} µs`
       : `measurement of session ${sessionId} failed: ${r.reason}`);
     if (sessionId === this.host.sessionId) {
-      if (r.ok) this.host.remeasured(r.intercept);
-      else this.host.warn('E_TIMEOUT', `re-measurement of session ${sessionId} failed: ${r.reason}`);
-      this.scheduleRemeasure();
+      this.remeasuredOwn(sessionId, r, now);
       return;
     }
     const known = this.sessions.get(sessionId);
     if (!known) return;
-    known.measuring = false;
+    known.state = 'idle';
     if (!r.ok) {
       // Forgotten; the next alive naming it starts a fresh attempt (spec 02 §7.1).
-      this.sessions.delete(sessionId);
+      this.forget(sessionId);
       return;
     }
     known.ghostOffset = r.intercept;
-    known.measuredAt = this.host.clock.micros();
-    if (shouldJoin(r.intercept - this.host.ghostOffset, sessionId, this.host.sessionId)) {
-      this.host.join(sessionId, known.timeline, r.intercept);
+    known.measuredAt = now;
+    if (!shouldJoin(r.intercept - this.host.ghostOffset, sessionId, this.host.sessionId)) return;
+    const problem = timelineProblem(known.timeline, now + r.intercept);
+    if (problem !== undefined) {
+      this.host.warn('E_PROTOCOL', `not joining session ${sessionId}: its timeline is out of range (${problem})`);
+      return;
     }
+    this.host.join(sessionId, known.timeline, r.intercept);
+    this.best = { uncertainty: r.uncertaintyMicros, at: now };
+  }
+
+  private remeasuredOwn(sessionId: NodeId, r: MeasurementResult, now: number): void {
+    if (!r.ok) {
+      this.host.warn('E_TIMEOUT', `re-measurement of session ${sessionId} failed: ${r.reason}`);
+    } else {
+      const allowance = this.best ? this.best.uncertainty * QUALITY_SLACK * 2 ** ((now - this.best.at) / QUALITY_HALF_LIFE_MICROS) : Infinity;
+      if (r.uncertaintyMicros <= allowance) {
+        this.host.remeasured(r.intercept);
+        if (!this.best || r.uncertaintyMicros < this.best.uncertainty * 2 ** ((now - this.best.at) / QUALITY_HALF_LIFE_MICROS)) {
+          this.best = { uncertainty: r.uncertaintyMicros, at: now };
+        }
+      } else {
+        this.host.debug(`kept the transform: this measurement (± ${r.uncertaintyMicros} µs) is worse than the best (± ${this.best?.uncertainty} µs)`);
+      }
+    }
+    this.scheduleRemeasure();
   }
 
   private scheduleRemeasure(): void {
     this.remeasureTimer?.cancel();
     if (this.host.founder) return;
+    const delay = EARLY_REMEASURE_MICROS[this.remeasureStep] ?? REMEASURE_MICROS;
+    this.remeasureStep++;
     this.remeasureTimer = this.host.timers.setTimeout(() => {
-      if (!this.host.active) return;
-      if (!this.measure(this.host.sessionId)) this.scheduleRemeasure();
-    }, REMEASURE_MICROS);
+      if (this.host.active) this.enqueue(OWN);
+    }, delay);
   }
 }
+
+const backoffKey = (gw: Gateway, ep: Endpoint) => `${gw.address}|${ep.address}|${ep.port}`;
 
 /**
  * The join rule (spec 02 §7.2): join when the other session's ghost time is more than ε ahead

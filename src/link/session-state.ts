@@ -5,6 +5,7 @@
  * @module
  */
 import { bool, finiteNumber, nonNegative, timeMicros as checkTimeSlow } from '../core/checks.ts';
+import { MAX_BEATS, MAX_TIME_MICROS } from './plausibility.ts';
 import { alignUp, fromPhaseEncodedBeats, phaseAtTimeMicroBeats, toPhaseEncodedBeats } from './phase.ts';
 import {
   beatsToMicroBeats,
@@ -47,9 +48,26 @@ export interface SessionStateOrigin {
 // Hot path (called per audio buffer): whole numbers skip the generic checks; anything else
 // takes the checked route, which throws with the accepted range.
 const quantumMicroBeats = (q: unknown): number =>
-  typeof q === 'number' && Number.isInteger(q) && q >= 0 && q <= 1e9 ? q * 1_000_000 : beatsToMicroBeats(nonNegative('quantum', q));
+  typeof q === 'number' && Number.isInteger(q) && q >= 0 && q <= 1e9 ? q * 1_000_000 : checkQuantum(q);
+function checkQuantum(q: unknown): number {
+  const v = nonNegative('quantum', q);
+  if (v > 1e9) throw new RangeError(`quantum must be within [0, 1e9] beats, got ${v}`);
+  return beatsToMicroBeats(v);
+}
 const checkTime = (name: string, t: unknown): number =>
-  typeof t === 'number' && Number.isSafeInteger(t) ? t : checkTimeSlow(name, t);
+  Number.isSafeInteger(t) && (t as number) <= MAX_TIME_MICROS && (t as number) >= -MAX_TIME_MICROS ? (t as number) : checkTimeRange(name, t);
+/** The slow path of checkTime: TypeError/RangeError naming the range, or the rounded time. */
+function checkTimeRange(name: string, t: unknown): number {
+  const v = checkTimeSlow(name, t);
+  if (Math.abs(v) > MAX_TIME_MICROS) throw new RangeError(`${name} must be within ±${MAX_TIME_MICROS} µs (±2^49), got ${v}`);
+  return v;
+}
+/** A beat argument in µb: finite and within ±MAX_BEATS (what Link peers can share). */
+function checkBeat(name: string, beat: unknown): number {
+  const v = finiteNumber(name, beat);
+  if (Math.abs(v) > MAX_BEATS) throw new RangeError(`${name} must be within ±${MAX_BEATS} beats, got ${v}`);
+  return beatsToMicroBeats(v);
+}
 
 export class SessionState {
   private tl: Timeline;
@@ -106,7 +124,7 @@ export class SessionState {
 
   /** Host time (µs) of `beat` for `quantum`; inverse of beatAtTime. Pure. */
   timeAtBeat(beat: number, quantum: number): number {
-    const b = beatsToMicroBeats(finiteNumber('beat', beat));
+    const b = checkBeat('beat', beat);
     return fromPhaseEncodedBeats(this.tl, b, quantumMicroBeats(quantum));
   }
 
@@ -128,7 +146,7 @@ export class SessionState {
       this.forceBeatAtTime(beat, timeMicros, quantum);
       return;
     }
-    const b = beatsToMicroBeats(finiteNumber('beat', beat));
+    const b = checkBeat('beat', beat);
     const t = checkTime('timeMicros', timeMicros);
     const q = quantumMicroBeats(quantum);
     const current = toPhaseEncodedBeats(this.tl, t, q);
@@ -142,7 +160,7 @@ export class SessionState {
    * shared phase. Use sparingly: other peers hear a jump.
    */
   forceBeatAtTime(beat: number, timeMicros: number, quantum: number): void {
-    const b = beatsToMicroBeats(finiteNumber('beat', beat));
+    const b = checkBeat('beat', beat);
     const t = checkTime('timeMicros', timeMicros);
     const q = quantumMicroBeats(quantum);
     const shift = b - toPhaseEncodedBeats(this.tl, t, q);

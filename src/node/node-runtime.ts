@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import os from 'node:os';
 import type { Clock, InterfaceAddress, Network, Random, Runtime, TimerHandle, Timers, UdpOpenOptions, UdpSocket } from '../core/runtime.ts';
+import { inIpv4Subnet, isIpv4 } from '../link/address.ts';
 
 /**
  * Host time: integer µs of CLOCK_MONOTONIC (process.hrtime). Read as `[s, ns]` rather than a
@@ -35,15 +36,15 @@ export const cryptoRandom: Random = {
   float: () => randomBytes(4).readUInt32BE(0) / 4294967296,
 };
 
-function ipv4ToInt(a: string): number {
-  return a.split('.').reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
+function inSubnet(address: string, iface: InterfaceAddress): boolean {
+  return iface.family === 'IPv4' && inIpv4Subnet(address, iface.address, iface.prefixLength);
 }
 
-function inSubnet(address: string, iface: InterfaceAddress): boolean {
-  if (iface.family !== 'IPv4' || !/^\d+\.\d+\.\d+\.\d+$/.test(address)) return false;
-  const bits = iface.prefixLength;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((ipv4ToInt(address) & mask) >>> 0) === ((ipv4ToInt(iface.address) & mask) >>> 0);
+/** Why `send` must refuse a destination, or undefined (dgram would throw synchronously). */
+function destinationProblem(port: number, address: string): string | undefined {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return `bad port ${port}`;
+  if (!isIpv4(address)) return `bad IPv4 address '${address}'`;
+  return undefined;
 }
 
 export function listInterfaces(): InterfaceAddress[] {
@@ -68,6 +69,7 @@ class SharedGroupSocket {
   private readonly socket: dgram.Socket;
   private readonly members = new Set<GroupMember>();
   private listening = false;
+  private closed = false;
 
   constructor(
     private readonly group: string,
@@ -76,7 +78,11 @@ class SharedGroupSocket {
   ) {
     this.socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     this.socket.on('message', (msg, rinfo) => this.dispatch(msg, rinfo));
-    this.socket.on('error', (err) => { for (const m of this.members) m.options.onError(err); });
+    this.socket.on('error', (err) => {
+      for (const m of this.members) m.options.onError(err);
+      // A bind that failed leaves a dead socket: drop it so the next gateway gets a fresh one.
+      if (!this.listening) this.shutDown();
+    });
     this.socket.bind({ port, exclusive: false }, () => {
       this.listening = true;
       for (const m of this.members) this.join(m);
@@ -108,10 +114,18 @@ class SharedGroupSocket {
     } catch {
       // The interface may be gone already; nothing to undo then.
     }
-    if (this.members.size === 0) {
+    if (this.members.size === 0) this.shutDown();
+  }
+
+  private shutDown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
       this.socket.close();
-      this.onEmpty();
+    } catch {
+      // Never bound: nothing to close.
     }
+    this.onEmpty();
   }
 
   private dispatch(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -159,7 +173,11 @@ export class NodeNetwork implements Network {
     const finish = () => {
       if (finished) return;
       finished = true;
-      socket.close();
+      try {
+        socket.close();
+      } catch {
+        // A socket whose bind failed is not running; nothing to close.
+      }
     };
     socket.on('message', (msg, rinfo) => {
       // Stamp first: measurement accuracy depends on how late the receive time is read.
@@ -179,12 +197,24 @@ export class NodeNetwork implements Network {
     return {
       send: (data, port, address) => {
         if (closed) return;
+        // dgram throws synchronously for a bad port or a socket that is not running: a value
+        // read off the wire must never get that far (link-wire-spec peers advertise endpoints).
+        const problem = destinationProblem(port, address);
+        if (problem !== undefined) {
+          options.onError(new Error(`not sent: ${problem}`));
+          return;
+        }
         pending++;
-        socket.send(data, port, address, (err) => {
+        try {
+          socket.send(data, port, address, (err) => {
+            pending--;
+            if (err) options.onError(err);
+            if (closed && pending === 0) finish();
+          });
+        } catch (err) {
           pending--;
-          if (err) options.onError(err);
-          if (closed && pending === 0) finish();
-        });
+          options.onError(err as Error);
+        }
       },
       close: () => {
         if (closed) return;

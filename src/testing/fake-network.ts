@@ -95,6 +95,7 @@ export class FakeNetwork {
   private readonly cuts = new Set<string>();
   private groups: Map<FakeHost, number> | undefined;
   private nextPort = 40000;
+  private readonly bindFailures = new Map<FakeHost, number>();
 
   constructor(time: VirtualTime, options: FakeNetworkOptions = {}) {
     this.time = time;
@@ -126,6 +127,14 @@ export class FakeNetwork {
     this.cuts.add(`${b.address}|${a.address}`);
   }
 
+  /**
+   * Makes the next `count` sockets `host` opens fail to bind (an `EADDRINUSE` error instead of
+   * `onListening`), as a real bind can.
+   */
+  failBinds(host: FakeHost, count: number): void {
+    this.bindFailures.set(host, (this.bindFailures.get(host) ?? 0) + count);
+  }
+
   /** Takes a host's interface away (rescan sees none) or back. */
   setInterfaceUp(host: FakeHost, up: boolean): void {
     if (up) this.down.delete(host);
@@ -146,9 +155,16 @@ export class FakeNetwork {
   open(host: FakeHost, o: UdpOpenOptions): UdpSocket {
     const port = o.port && o.port > 0 ? o.port : this.nextPort++;
     const bound: BoundSocket = { host, port, group: o.multicastGroup, options: o, closed: false };
-    this.sockets.push(bound);
-    // Listening is reported asynchronously, like a real bind.
-    this.time.setTimeout(() => { if (!bound.closed) o.onListening(port); }, 0);
+    const failures = this.bindFailures.get(host) ?? 0;
+    if (failures > 0) {
+      this.bindFailures.set(host, failures - 1);
+      bound.closed = true;
+      this.time.setTimeout(() => o.onError(new Error(`bind EADDRINUSE ${host.address}:${port}`)), 0);
+    } else {
+      this.sockets.push(bound);
+      // Listening is reported asynchronously, like a real bind.
+      this.time.setTimeout(() => { if (!bound.closed) o.onListening(port); }, 0);
+    }
     return {
       send: (data, toPort, toAddress) => this.send(bound, data, toPort, toAddress),
       close: () => {
@@ -167,6 +183,8 @@ export class FakeNetwork {
   }
 
   private send(src: BoundSocket, data: Uint8Array, toPort: number, toAddress: string): void {
+    // Like node:dgram, a bad port throws synchronously: code under test must never get here.
+    if (!Number.isInteger(toPort) || toPort < 1 || toPort > 65535) throw new RangeError(`ERR_SOCKET_BAD_PORT: port ${toPort}`);
     if (src.closed) return;
     const from = { address: src.host.address, port: src.port };
     const targets = this.sockets.filter((s) =>

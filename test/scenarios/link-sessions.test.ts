@@ -191,18 +191,22 @@ test('10 % datagram loss still converges', () => {
   assert.ok(phaseSpreadMicros(w) <= 2, `phase spread ${phaseSpreadMicros(w)}`);
 });
 
-test('a joined peer re-measures its session every 30 s', () => {
+test('a joined peer re-measures its session at 1, 2, 4 and 8 s after the join, then every 30 s', () => {
   const w = world();
   const a = w.add();
   const b = w.add();
   enableAll(w, 1_000_000, 3_000_000);
-  const pingsFrom = (host: typeof b.host, since: number) =>
-    w.net.sent.filter((d) => d.time >= since && d.from.address === host.address && d.data[0] === 0x5f && d.data[1] === 0x6c && d.data[8] === 1).length;
+  const pingsFrom = (host: typeof b.host, since: number, until = Infinity) =>
+    w.net.sent.filter((d) => d.time >= since && d.time < until && d.from.address === host.address && d.data[0] === 0x5f && d.data[1] === 0x6c && d.data[8] === 1).length;
   const t0 = w.vt.micros();
-  w.vt.advance(29_000_000);
-  assert.equal(pingsFrom(b.host, t0), 0);
-  w.vt.advance(2_000_000);
-  assert.ok(pingsFrom(b.host, t0) > 50, 're-measurement chain seen');
+  w.vt.advance(16_000_000);
+  // Four early chains of > 50 pings each (1 + 2 + 4 + 8 = 15 s after the join).
+  assert.ok(pingsFrom(b.host, t0) > 200, `early re-measurements: ${pingsFrom(b.host, t0)} pings`);
+  const t1 = w.vt.micros();
+  w.vt.advance(28_000_000);
+  assert.equal(pingsFrom(b.host, t1), 0, 'then quiet for 30 s');
+  w.vt.advance(3_000_000);
+  assert.ok(pingsFrom(b.host, t1) > 50, 're-measurement chain seen');
   assert.equal(pingsFrom(a.host, t0), 0, 'the founder does not measure its own session');
 });
 
