@@ -46,6 +46,9 @@ export const PONG_LIMITS: { perSource: RateLimit; total: RateLimit } = {
   total: { burst: 2048, perSecond: 1024 },
 };
 
+/** Bytes to a string, one char per byte, for cheap comparison of whole datagrams. */
+const LATIN1 = new TextDecoder('latin1');
+
 export type PeerGoneReason = 'byebye' | 'timeout' | 'evicted' | 'closed' | 'vanished';
 
 /** What a gateway needs from the Link peer that owns it. */
@@ -82,6 +85,8 @@ export class Gateway {
   private closed = false;
   private failure: string | undefined;
   private readonly responses: KeyedBuckets;
+  /** The last encoded Alive and Response (by message type) and what they encode. */
+  private readonly cache: Array<{ ttl: number; nodeId: NodeId; port: number; state: PeerState; bytes: Uint8Array } | undefined> = [];
   private readonly pongs: KeyedBuckets;
 
   constructor(
@@ -243,15 +248,31 @@ export class Gateway {
   }
 
   private sendMessage(type: number, ttl: number, to: UdpRemote, nodeId = this.host.nodeId): void {
-    let bytes: Uint8Array;
+    const bytes = this.encode(type, ttl, nodeId);
+    if (bytes) this.send(this.unicast, bytes, to, 'discovery message');
+  }
+
+  /**
+   * The encoded message, from a cache while our state is unchanged: an idle peer sends the same
+   * Alive 4 times a second and the same Response to every Alive it hears, and at that rate the
+   * code never gets optimized, so not encoding it again is most of an idle peer's CPU
+   * (bench/link-interop.ts).
+   */
+  private encode(type: number, ttl: number, nodeId: NodeId): Uint8Array | undefined {
+    const state = type === MessageType.ByeBye ? undefined : this.host.peerState();
+    const c = this.cache[type];
+    if (state && c && c.ttl === ttl && c.nodeId === nodeId && c.port === this.measurePort &&
+      c.state.timeline === state.timeline && c.state.sessionId === state.sessionId && c.state.startStop === state.startStop) {
+      return c.bytes;
+    }
     try {
-      const state = type === MessageType.ByeBye ? undefined : { ...this.host.peerState(), measurementV4: this.measurementEndpoint };
-      bytes = encodeDiscovery({ type, ttl, groupId: 0, nodeId, state });
+      const bytes = encodeDiscovery({ type, ttl, groupId: 0, nodeId, state: state && { ...state, measurementV4: this.measurementEndpoint } });
+      if (state) this.cache[type] = { ttl, nodeId, port: this.measurePort, state, bytes };
+      return bytes;
     } catch (err) {
       this.host.warn('E_STATE', `cannot encode discovery message: ${toError(err).message}`);
-      return;
+      return undefined;
     }
-    this.send(this.unicast, bytes, to, 'discovery message');
   }
 
   private onDiscovery(data: Uint8Array, from: UdpRemote): void {
@@ -265,6 +286,14 @@ export class Gateway {
     // A Response goes out before the payload is looked at, stateless (spec 01 §4.2): a full
     // table or a payload that does not parse never silences us towards a newcomer.
     if (type === MessageType.Alive && data[10] === 0 && data[11] === 0 && !this.isOurId(data)) this.respond(from);
+    // A peer of our session repeating itself (the steady state: 8 messages a second per peer)
+    // only moves its deadline; nothing it says is new.
+    const known = this.table.fromEndpoint(from);
+    const frame = LATIN1.decode(data.subarray(9));
+    if (known && known.frame === frame && known.state.sessionId === this.host.sessionId && (type === MessageType.Alive || type === MessageType.Response)) {
+      this.table.refresh(known, data[9]!, this.rt.clock.micros());
+      return;
+    }
     let msg;
     try {
       msg = decodeDiscovery(data);
@@ -283,7 +312,7 @@ export class Gateway {
     switch (msg.type) {
       case MessageType.Alive:
       case MessageType.Response:
-        this.onState(msg.nodeId, msg.ttl, msg.state ?? {}, from);
+        this.onState(msg.nodeId, msg.ttl, msg.state ?? {}, from, frame);
         break;
       case MessageType.ByeBye:
         if (this.table.bye(msg.nodeId, from)) this.host.onPeerGone(this, msg.nodeId, 'byebye');
@@ -299,7 +328,7 @@ export class Gateway {
     return id === this.host.nodeId;
   }
 
-  private onState(nodeId: NodeId, ttl: number, state: PeerState, from: UdpRemote): void {
+  private onState(nodeId: NodeId, ttl: number, state: PeerState, from: UdpRemote, frame: string): void {
     const mep = state.measurementV4;
     if (mep !== undefined) {
       const problem = this.endpointProblem(mep);
@@ -322,6 +351,7 @@ export class Gateway {
         return;
       default:
     }
+    r.peer.frame = frame;
     if (r.evicted) this.host.onPeerGone(this, r.evicted.nodeId, 'evicted');
     if (r.peer.expiresAt + PRUNE_PADDING_MICROS < this.pruneAt) this.armPrune(r.peer.expiresAt);
     this.host.onPeerState(this, r.peer);

@@ -48,6 +48,8 @@ export interface GatewayPeer {
   sightings: number;
   /** Its measurement endpoint answered our pings. */
   proven: boolean;
+  /** The last datagram's bytes after the type byte (latin1), to recognise a repeat cheaply. */
+  frame?: string;
 }
 
 export type Offer =
@@ -60,6 +62,8 @@ const sameEndpoint = (a: UdpRemote, b: UdpRemote) => a.address === b.address && 
 
 export class PeerTable {
   readonly peers = new Map<NodeId, GatewayPeer>();
+  /** The same entries by source endpoint. */
+  private readonly byEndpoint = new Map<string, GatewayPeer>();
   /** Entries of rank 0 in arrival order (the first candidates for eviction). */
   private readonly once = new Map<NodeId, GatewayPeer>();
   private readonly recent = new Map<NodeId, true>();
@@ -92,7 +96,9 @@ export class PeerTable {
     if (known) {
       if (!sameEndpoint(known.from, from)) {
         if (now - known.heardAt < INCUMBENT_MICROS) return { kind: 'impostor', owner: known.from };
+        this.byEndpoint.delete(endpointKey(known.from));
         known.from = from;
+        this.byEndpoint.set(endpointKey(from), known);
       }
       known.state = state;
       known.expiresAt = expiresAt;
@@ -119,8 +125,22 @@ export class PeerTable {
     }
     this.recent.delete(nodeId);
     this.peers.set(nodeId, peer);
+    this.byEndpoint.set(endpointKey(from), peer);
     if (this.rank(peer) === Rank.Once) this.once.set(nodeId, peer);
     return evicted ? { kind: 'added', peer, evicted } : { kind: 'added', peer };
+  }
+
+  /** The entry whose datagrams come from `from`, if any. */
+  fromEndpoint(from: UdpRemote): GatewayPeer | undefined {
+    return this.byEndpoint.get(endpointKey(from));
+  }
+
+  /** `peer` repeated its last message: only its deadline moves. */
+  refresh(peer: GatewayPeer, ttl: number, now: number): void {
+    peer.expiresAt = now + Math.min(ttl, MAX_TTL_SECONDS) * 1_000_000;
+    peer.heardAt = now;
+    peer.sightings++;
+    this.once.delete(peer.nodeId);
   }
 
   /** A ByeBye: removes `nodeId` only when it comes from the entry's own endpoint. */
@@ -165,6 +185,7 @@ export class PeerTable {
     const ids = [...this.peers.keys()];
     this.peers.clear();
     this.once.clear();
+    this.byEndpoint.clear();
     return ids;
   }
 
@@ -196,6 +217,8 @@ export class PeerTable {
   }
 
   private delete(nodeId: NodeId): void {
+    const p = this.peers.get(nodeId);
+    if (p && this.byEndpoint.get(endpointKey(p.from)) === p) this.byEndpoint.delete(endpointKey(p.from));
     this.peers.delete(nodeId);
     this.once.delete(nodeId);
   }
