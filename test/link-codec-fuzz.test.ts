@@ -1,6 +1,13 @@
 // Robustness of the Link codecs: every truncation of every valid packet, and a seeded mutation
 // fuzzer. A decoder may return a message or throw DecodeError — never anything else. Decoded
 // messages re-encode to a fixpoint.
+//
+// The socket-level cases are on real sockets, in test/interop/link-hostile.test.ts ("socket-level
+// fuzzing"): the same pcap corpus plus the live Alives of a running session, mutated and
+// truncated, sent to a real phaselock's discovery and measurement sockets (with oversized
+// datagrams), inside a network namespace and next to the Ableton peer; phaselock must turn all
+// of it into rate-limited warnings and stay in the session. (test/scenarios/link-hostile.test.ts
+// has a smaller fake-network version.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecodeError } from '../src/core/errors.ts';

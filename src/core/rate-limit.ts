@@ -46,8 +46,6 @@ export class TokenBucket {
 export class KeyedBuckets {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly global: TokenBucket;
-  /** Requests refused since the last call of `takeRefused()`. */
-  private refused = 0;
 
   constructor(
     private readonly perKey: RateLimit,
@@ -69,19 +67,9 @@ export class KeyedBuckets {
       if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string);
     }
     this.buckets.set(key, b);
-    if (!this.global.peek(nowMicros) || !b.take(nowMicros)) {
-      this.refused++;
-      return false;
-    }
+    if (!this.global.peek(nowMicros) || !b.take(nowMicros)) return false;
     this.global.take(nowMicros);
     return true;
-  }
-
-  /** How many requests were refused since the last call (for one summarizing warning). */
-  takeRefused(): number {
-    const n = this.refused;
-    this.refused = 0;
-    return n;
   }
 
   get size(): number {

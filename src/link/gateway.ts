@@ -88,6 +88,8 @@ export class Gateway {
   /** The last encoded Alive and Response (by message type) and what they encode. */
   private readonly cache: Array<{ ttl: number; nodeId: NodeId; port: number; state: PeerState; bytes: Uint8Array } | undefined> = [];
   private readonly pongs: KeyedBuckets;
+  private refused = { responses: 0, pongs: 0, newIds: 0, full: 0 };
+  private refusalTimer: TimerHandle | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -187,9 +189,19 @@ export class Gateway {
     this.send(this.measure, data, to, 'ping');
   }
 
-  /** Sends a ByeBye naming `nodeId` (our own id, when it is retired). */
+  /** Sends a ByeBye naming `nodeId`. */
   byeBye(nodeId: NodeId): void {
     if (this.ready) this.sendMessage(MessageType.ByeBye, 0, { address: MULTICAST_GROUP_V4, port: DISCOVERY_PORT }, nodeId);
+  }
+
+  /**
+   * Our node id changed from `oldId`: an Alive under the new one first, then a ByeBye for the
+   * old, so a peer whose only peer we are never sees zero peers (which would reset it).
+   */
+  renamed(oldId: NodeId): void {
+    if (!this.ready) return;
+    this.sendAlive();
+    this.byeBye(oldId);
   }
 
   /** Sends byebye, closes the sockets and forgets every peer. */
@@ -199,6 +211,7 @@ export class Gateway {
     this.closed = true;
     this.aliveTimer?.cancel();
     this.pruneTimer?.cancel();
+    this.refusalTimer?.cancel();
     for (const s of [this.unicast, this.multicast, this.measure]) {
       try {
         s?.close();
@@ -344,10 +357,10 @@ export class Gateway {
         this.host.warn('E_PROTOCOL', `ignored node id ${nodeId} from ${from.address}:${from.port}: it belongs to ${r.owner.address}:${r.owner.port}`);
         return;
       case 'full':
-        this.host.warn('E_PROTOCOL', `peer table on ${this.address} is full of established peers; ignored new peer ${nodeId}`);
+        this.refuse('full');
         return;
       case 'limited':
-        this.host.warn('E_PROTOCOL', `too many new node ids from ${from.address}; ignored ${nodeId} for now`);
+        this.refuse('newIds');
         return;
       default:
     }
@@ -360,10 +373,31 @@ export class Gateway {
   private respond(to: UdpRemote): void {
     if (!this.ready) return;
     if (!this.responses.take(to.address, this.rt.clock.micros())) {
-      this.host.warn('E_PROTOCOL', `rate limit: no Response to ${to.address}:${to.port}`);
+      this.refuse('responses');
       return;
     }
     this.sendMessage(MessageType.Response, TTL_SECONDS, to);
+  }
+
+  /**
+   * Counts what a flood made us refuse; one warning a second sums it up. Per datagram this is an
+   * increment: under 10 000 Alives/s, building a message each time would cost more than the
+   * datagram, and one kind of refusal would use up the warning budget of the others.
+   */
+  private refuse(kind: keyof typeof this.refused): void {
+    this.refused[kind]++;
+    if (this.refusalTimer !== undefined) return;
+    this.refusalTimer = this.rt.timers.setTimeout(() => this.guard(() => {
+      this.refusalTimer = undefined;
+      const r = this.refused;
+      const parts = [
+        r.responses > 0 ? `${r.responses} Responses and ${r.pongs} pongs not sent (rate limit)` : r.pongs > 0 ? `${r.pongs} pongs not sent (rate limit)` : '',
+        r.newIds > 0 ? `${r.newIds} new node ids ignored (too many from one source)` : '',
+        r.full > 0 ? `${r.full} new peers ignored (table full of established peers)` : '',
+      ].filter(Boolean);
+      this.refused = { responses: 0, pongs: 0, newIds: 0, full: 0 };
+      if (!this.closed) this.host.warn('E_PROTOCOL', `flood on ${this.address} in the last second: ${parts.join('; ')}`);
+    }), 1_000_000);
   }
 
   private armPrune(earliest: number): void {
@@ -420,7 +454,7 @@ export class Gateway {
     if (from.port < 1 || from.port > 65535) return;
     const now = this.rt.clock.micros();
     if (!this.pongs.take(`${from.address}|${from.port}`, now)) {
-      this.host.warn('E_PROTOCOL', `rate limit: no pong to ${from.address}:${from.port}`);
+      this.refuse('pongs');
       return;
     }
     const lat = this.rt.network.latency;

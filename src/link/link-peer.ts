@@ -300,18 +300,17 @@ export class LinkPeer extends Emitter<LinkEvents> {
 
   /**
    * Another endpoint announces our node id: a forgery, or two peers drew the same random id.
-   * Either way ours must change (spec 00 §2: ids identify peers): a ByeBye for the old one,
-   * then a new random id; the session is kept. At most once per REROLL_MIN_MICROS.
+   * Either way ours must change (spec 00 §2: ids identify peers): a new random id, announced at
+   * once, then a ByeBye for the old one; the session is kept. At most once per REROLL_MIN_MICROS.
    */
   private onDuplicateId(gw: Gateway, from: UdpRemote): void {
     const now = this.clock.micros();
     if (now - this.lastRerollAt < REROLL_MIN_MICROS) return;
     this.lastRerollAt = now;
     const old = this.nodeId;
-    for (const g of this.gateways.values()) g.byeBye(old);
     this.ownId = this.newNodeId();
     this.warn('E_PROTOCOL', `${from.address}:${from.port} on ${gw.address} announces our node id ${old}; ours is now ${this.nodeId}`);
-    this.announce();
+    for (const g of this.gateways.values()) g.renamed(old);
   }
 
   private warn(code: string, message: string): void {

@@ -35,7 +35,15 @@ export type MeasurementResult =
     /** Half the median round trip of the samples used: how far asymmetry could move the estimate. */
     uncertaintyMicros: number;
   }
-  | { ok: false; reason: string; pongs: number; cancelled?: true };
+  | {
+    ok: false;
+    reason: string;
+    pongs: number;
+    /** Cancelled by us (not the endpoint's fault). */
+    cancelled?: true;
+    /** The endpoint answered, but with values we cannot use (session-election.ts). */
+    refused?: true;
+  };
 
 export interface MeasurementDeps {
   clock: Clock;

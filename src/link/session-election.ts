@@ -209,9 +209,10 @@ export class SessionElection {
     const entry: ActiveMeasurement = {
       sessionId,
       gateway,
-      m: new Measurement(deps, endpoint, sessionId, (r) => {
+      m: new Measurement(deps, endpoint, sessionId, (result) => {
         const i = this.measurements.indexOf(entry);
         if (i >= 0) this.measurements.splice(i, 1);
+        const r = this.plausible(result);
         if (!(!r.ok && r.cancelled)) this.noteOutcome(gateway, endpoint, r);
         this.measured(sessionId, r);
         if (this.host.active) this.pump();
@@ -244,21 +245,27 @@ export class SessionElection {
     const key = backoffKey(gateway, endpoint);
     const prev = this.backoff.get(key);
     this.backoff.delete(key);
-    if (r.ok || r.pongs > 0) return;
+    if (r.ok || (r.pongs > 0 && !r.refused)) return;
     const failures = (prev?.failures ?? 0) + 1;
     const pause = Math.min(BACKOFF_MAX_MICROS, BACKOFF_FIRST_MICROS * 2 ** (failures - 1));
     this.backoff.set(key, { failures, until: this.host.clock.micros() + pause });
     if (this.backoff.size > BACKOFF_REMEMBERED) this.backoff.delete(this.backoff.keys().next().value as string);
   }
 
+  /**
+   * The measured ghost clock must leave room to run (half the envelope: 8.9 years), or a forged
+   * "very old" session would be joined and then run out of range. Such a result is a failure
+   * that backs its endpoint off like silence does: it answers, but with nothing we can use.
+   */
+  private plausible(r: MeasurementResult): MeasurementResult {
+    const ghostNow = r.ok ? this.host.clock.micros() + r.intercept : 0;
+    if (!r.ok || ghostTimeProblem(2 * ghostNow) === undefined) return r;
+    return { ok: false, reason: `the measured ghost time ${ghostNow} µs is beyond ±2^48 µs`, pongs: r.samples, refused: true };
+  }
+
   private measured(sessionId: NodeId, r: MeasurementResult): void {
     if (!this.host.active) return;
     const now = this.host.clock.micros();
-    // The measured ghost clock must leave room to run (half the envelope: 8.9 years), or a
-    // forged "very old" session would be joined and then run out of range.
-    if (r.ok && ghostTimeProblem(2 * (now + r.intercept)) !== undefined) {
-      r = { ok: false, reason: `the measured ghost time ${now + r.intercept} µs is beyond ±2^48 µs`, pongs: 1 };
-    }
     this.host.debug(r.ok
       ? `measured session ${sessionId}: ghost offset ${r.intercept} µs ± ${r.uncertaintyMicros} from ${r.samples} samples, round trip min ${r.minRttMicros} / median ${r.medianRttMicros} µs`
       : `measurement of session ${sessionId} failed: ${r.reason}`);

@@ -2,6 +2,10 @@
  * The phaselock side of the interop tests: a Link peer driven over stdin/stdout with the same
  * JSON-line protocol as ableton-peer.cpp (times are CLOCK_MONOTONIC µs, which is also
  * phaselock's host clock). Run inside a network namespace only.
+ *
+ * Beyond the shared commands: `info` (node id, session id, ghost time, peer-table entries, RSS,
+ * warnings so far) and `drain` (the warnings and debug lines since the last drain), for the
+ * hostile-network test (link-hostile.test.ts).
  */
 import { createInterface } from 'node:readline';
 import { Link } from '../../src/index.ts';
@@ -12,10 +16,23 @@ const opt = (name: string, def: number) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 let quantum = opt('--quantum', 4);
+/** Recent warnings and debug lines, for `drain` (bounded: a flood must not grow them). */
+const LOG_KEPT = 2000;
+const log = { warnings: [] as string[], debug: [] as string[], warningCount: 0, dropped: 0 };
+const keep = (list: string[], m: string) => {
+  list.push(m);
+  if (list.length > LOG_KEPT) {
+    list.shift();
+    log.dropped++;
+  }
+};
 const link = new Link({
   bpm: opt('--bpm', 120),
   startStopSync: args.includes('--start-stop-sync'),
-  logger: { debug: (m) => process.stderr.write(`debug: ${m}\n`) },
+  logger: { debug: (m) => {
+    keep(log.debug, m);
+    process.stderr.write(`debug: ${m}\n`);
+  } },
 });
 const now = () => link.clock.micros();
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -23,7 +40,19 @@ const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 link.on('peers', (n) => out({ event: 'peers', n, t: now() }));
 link.on('tempo', (bpm) => out({ event: 'tempo', bpm, t: now() }));
 link.on('playing', (isPlaying) => out({ event: 'playing', isPlaying, t: now() }));
-link.on('warning', (e) => process.stderr.write(`warning: ${e.message}\n`));
+link.on('warning', (e) => {
+  log.warningCount++;
+  keep(log.warnings, e.message);
+  process.stderr.write(`warning: ${e.message}\n`);
+});
+
+/** Entries in the gateways' peer tables (a diagnostic reached through a private field). */
+function tableEntries(): number {
+  const gateways = (link as unknown as { gateways: Map<string, { peers: ReadonlyMap<string, unknown> }> }).gateways;
+  let n = 0;
+  for (const gw of gateways.values()) n += gw.peers.size;
+  return n;
+}
 
 const num = (s: string | undefined, def: number) => (s === undefined ? def : Number(s));
 
@@ -86,6 +115,22 @@ function handle(line: string): object {
         else s.requestBeatAtTime(b, t, q);
         return { timeAtBeat: s.timeAtBeat(b, q) };
       });
+    }
+    case 'info': {
+      const { nodeId, sessionId, ghostOffsetMicros } = link.session;
+      const mem = process.memoryUsage();
+      return {
+        ok: true, nodeId, sessionId, ghostNow: now() + ghostOffsetMicros, numPeers: link.numPeers, tableEntries: tableEntries(),
+        rss: mem.rss, heapUsed: mem.heapUsed, warningCount: log.warningCount,
+      };
+    }
+    case 'drain': {
+      // The warnings and debug lines since the last drain (the last LOG_KEPT of each).
+      const reply = { ok: true, warnings: log.warnings, debug: log.debug, dropped: log.dropped };
+      log.warnings = [];
+      log.debug = [];
+      log.dropped = 0;
+      return reply;
     }
     case 'time-at-beat': return { ok: true, t: link.captureAppSessionState().timeAtBeat(Number(a[0]), num(a[1], quantum)) };
     case 'quit': void link.close().then(() => process.exit(0)); return { ok: true };

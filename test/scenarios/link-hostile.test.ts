@@ -142,6 +142,27 @@ test('a forged pong cannot push our ghost time out of range, nor make us join a 
   }
 });
 
+test('an endpoint that answers with an unusable ghost clock is backed off like a silent one', () => {
+  const { w, a, b } = pair();
+  const evilSession = '0000000000000008';
+  let pings = 0;
+  const evil = attacker(w, 7010, (d, from, sock) => {
+    if (d[8] !== PING) return;
+    pings++;
+    const pong = encodePongEcho(d, evilSession, 2 ** 49 - 1_000); // in range, but no room to run
+    if (pong) sock.send(pong, from.port, from.address);
+  });
+  for (let i = 0; i < 40; i++) { // 10 s of Alives
+    evil.send(aliveBytes(evilSession, foreignState(evilSession, { address: evil.address, port: 7010 })));
+    w.vt.advance(250_000);
+  }
+  // Each refused measurement is 101 pings here (a constant forged ghost time gives one sample a
+  // pong); re-measuring at every Alive would be ~4000 per peer. Backed off (1, 2, 4, 8 s), a and
+  // b make at most 4–5 attempts each.
+  assert.ok(pings > 0 && pings <= 2 * 5 * 101, `${pings} pings in 10 s`);
+  assertHealthy(w, a, b, 'after an unusable ghost clock');
+});
+
 test('pongs that do not echo one of our pings are ignored (a blind forger cannot feed a measurement)', () => {
   const { w, a, b } = pair();
   const evilSession = '0000000000000009';
@@ -264,9 +285,14 @@ test('another endpoint announcing our own node id makes us re-roll ours and stay
   const { w, a, b } = pair();
   const before = a.link.nodeId;
   const session = a.link.session.sessionId;
+  const bPeers: number[] = [];
+  b.link.on('peers', (n) => bPeers.push(n));
   const evil = attacker(w, 7008);
   evil.send(aliveBytes(before, foreignState(session, { address: evil.address, port: 7008 })));
   w.vt.advance(100_000);
+  // The new id is announced before the old one's ByeBye: b never finds itself alone (which
+  // would make it found a fresh session of its own).
+  assert.ok(!bPeers.includes(0), `b's peer counts: ${bPeers}`);
   assert.notEqual(a.link.nodeId, before, 'our node id was re-rolled');
   assert.equal(a.link.session.sessionId, session, 'same session');
   assert.ok(a.warnings.some((m) => /announces our node id/.test(m)));
