@@ -21,6 +21,7 @@ import {
 } from './discovery-codec.ts';
 import { decodeMeasurement, encodePongEcho, isMeasurementFrame, PING, PONG, type MeasurementMessage } from './measurement-codec.ts';
 import { PeerTable, type GatewayPeer } from './peer-table.ts';
+import { selfMeasure } from './warm-up.ts';
 import { ghostTimeProblem } from './plausibility.ts';
 import type { Endpoint, NodeId } from './types.ts';
 
@@ -68,6 +69,7 @@ export interface GatewayHost {
   /** Someone else announces our node id (spec 00 §2: ids are random; a clash or a forgery). */
   onDuplicateId(gw: Gateway, from: UdpRemote): void;
   warn(code: string, message: string): void;
+  debug(message: string): void;
 }
 
 export class Gateway {
@@ -83,6 +85,8 @@ export class Gateway {
   private pruneTimer: TimerHandle | undefined;
   private pruneAt = Infinity;
   private closed = false;
+  private warming = false;
+  private started = false;
   private failure: string | undefined;
   private readonly responses: KeyedBuckets;
   /** The last encoded Alive and Response (by message type) and what they encode. */
@@ -176,7 +180,7 @@ export class Gateway {
 
   /** Announces a state change now, or as soon as the 50 ms spacing allows. */
   announce(): void {
-    if (!this.ready) return;
+    if (!this.measuring) return;
     const wait = this.lastAliveAt + MIN_SPACING_MICROS - this.rt.clock.micros();
     if (wait <= 0) this.sendAlive();
     else this.armAlive(wait);
@@ -199,7 +203,7 @@ export class Gateway {
    * old, so a peer whose only peer we are never sees zero peers (which would reset it).
    */
   renamed(oldId: NodeId): void {
-    if (!this.ready) return;
+    if (!this.measuring) return;
     this.sendAlive();
     this.byeBye(oldId);
   }
@@ -244,8 +248,26 @@ export class Gateway {
     }
   }
 
+  /** Once the sockets are up: warm the measurement path on ourselves (warm-up.ts), then discovery. */
   private maybeStart(): void {
-    if (this.ready) this.sendAlive();
+    if (!this.ready || this.warming) return;
+    this.warming = true;
+    const { sessionId } = this.host.pongInfo();
+    selfMeasure(this.rt, this.address, this.measurementEndpoint, sessionId, (r) => this.guard(() => {
+      if (this.closed) return;
+      const { ghostTime } = this.host.pongInfo();
+      const own = ghostTime - this.rt.clock.micros();
+      this.host.debug(r.ok
+        ? `gateway ${this.address} measured itself: offset ${r.intercept - own} µs from its own transform (± ${r.uncertaintyMicros}), round trip min ${r.minRttMicros} / median ${r.medianRttMicros} µs`
+        : `gateway ${this.address} could not measure itself (${r.reason}); starting anyway`);
+      this.started = true;
+      this.sendAlive();
+    }));
+  }
+
+  /** Discovery runs (after the warm-up): a measurement may be aimed from this gateway. */
+  get measuring(): boolean {
+    return this.started && this.ready;
   }
 
   private armAlive(delay: number): void {
@@ -254,7 +276,7 @@ export class Gateway {
   }
 
   private sendAlive(): void {
-    if (!this.ready) return;
+    if (!this.measuring) return;
     this.sendMessage(MessageType.Alive, TTL_SECONDS, { address: MULTICAST_GROUP_V4, port: DISCOVERY_PORT });
     this.lastAliveAt = this.rt.clock.micros();
     this.armAlive(ALIVE_PERIOD_MICROS);

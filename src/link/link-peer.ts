@@ -132,6 +132,7 @@ export class LinkPeer extends Emitter<LinkEvents> {
       onPong: (gw, pong, from, at) => this.election.pong(gw, pong, from, at),
       onDuplicateId: (gw, from) => this.onDuplicateId(gw, from),
       warn: (code, m) => this.warn(code, m),
+      debug: (m) => this.logger?.debug?.(m),
     };
   }
 

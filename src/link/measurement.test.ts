@@ -84,3 +84,16 @@ test('a send that throws fails the measurement instead of escaping', () => {
   assert.doesNotThrow(() => m.start());
   assert.ok(result && !result.ok && /BAD_PORT/.test(result.reason));
 });
+
+test('a measurement whose budget runs out with enough samples completes with them', () => {
+  const { vt, m, answer, result } = setup();
+  m.start();
+  for (let i = 0; i < 25; i++) { // 25 pongs → 49 samples, then silence
+    vt.advance(100);
+    answer(vt.micros() - 50 + 3_000_000);
+  }
+  vt.advance(RETRY_MICROS * (MAX_RETRIES + 2));
+  const r = result();
+  assert.ok(r?.ok, JSON.stringify(r));
+  assert.ok(r.samples >= 40 && Math.abs(r.intercept - 3_000_000) <= 1);
+});

@@ -228,7 +228,7 @@ export class SessionElection {
     const now = this.host.clock.micros();
     const gws = [...this.host.gateways()].sort((a) => (a === preferred ? -1 : 0));
     for (const gateway of gws) {
-      if (!gateway.ready) continue;
+      if (!gateway.measuring) continue;
       for (const p of gateway.peers.values()) {
         const endpoint = p.state.measurementV4;
         if (p.state.sessionId !== sessionId || !endpoint) continue;

@@ -182,13 +182,18 @@ test('a partition heals into one session', () => {
   assert.ok(phaseSpreadMicros(w) <= 1);
 });
 
-test('10 % datagram loss still converges', () => {
-  const w = world({ lossRate: 0.1, seed: 7 });
-  for (let i = 0; i < 3; i++) w.add({ clockOffsetMicros: i * 777_777 });
-  w.peers.forEach((p, i) => { w.vt.advance(300_000 * i); p.link.enable(); });
-  assert.ok(w.vt.runUntil(() => w.converged() && new Set(w.peers.map((p) => p.link.session.sessionId)).size === 1, 30_000_000));
-  w.vt.advance(1_000_000);
-  assert.ok(phaseSpreadMicros(w) <= 2, `phase spread ${phaseSpreadMicros(w)}`);
+test('10 % datagram loss still converges, whatever the seed (a measurement short of its budget keeps its samples)', () => {
+  // At 10 % loss a measurement of ~100 pings and pongs loses ~20: the cumulative 5-retry budget
+  // (spec 02 §5.1) runs out almost every time, and before measurements kept their samples, 9 of
+  // these 20 seeds did not converge within 30 s.
+  for (let seed = 1; seed <= 20; seed++) {
+    const w = world({ lossRate: 0.1, seed });
+    for (let i = 0; i < 3; i++) w.add({ clockOffsetMicros: i * 777_777 });
+    w.peers.forEach((p, i) => { w.vt.advance(300_000 * i); p.link.enable(); });
+    assert.ok(w.vt.runUntil(() => w.converged() && new Set(w.peers.map((p) => p.link.session.sessionId)).size === 1, 5_000_000), `seed ${seed}`);
+    w.vt.advance(1_000_000);
+    assert.ok(phaseSpreadMicros(w) <= 2, `seed ${seed}: phase spread ${phaseSpreadMicros(w)}`);
+  }
 });
 
 test('a joined peer re-measures its session at 1, 2, 4 and 8 s after the join, then every 30 s', () => {
