@@ -46,6 +46,11 @@ export class ByteReader {
     return v;
   }
 
+  /** The next u32 without consuming it (the caller checked that 4 bytes remain). */
+  peekU32(): number {
+    return this.view.getUint32(this.offset);
+  }
+
   u32(what = 'u32'): number {
     this.need(4, what);
     const v = this.view.getUint32(this.offset);

@@ -19,7 +19,7 @@ import {
   MULTICAST_GROUP_V4,
   type PeerState,
 } from './discovery-codec.ts';
-import { decodeMeasurement, encodePongEcho, isMeasurementFrame, PING, PONG, type MeasurementMessage } from './measurement-codec.ts';
+import { decodeMeasurement, isMeasurementFrame, patchI64, PING, PONG, pongTemplate, type MeasurementMessage } from './measurement-codec.ts';
 import { PeerTable, type GatewayPeer } from './peer-table.ts';
 import { selfMeasure } from './warm-up.ts';
 import { ghostTimeProblem } from './plausibility.ts';
@@ -58,8 +58,8 @@ export interface GatewayHost {
   readonly sessionId: NodeId;
   /** Current state to announce, without endpoints (the gateway adds its own). */
   peerState(): PeerState;
-  /** Current session id and ghost time, for pongs. */
-  pongInfo(): { sessionId: NodeId; ghostTime: number };
+  /** Our ghost transform, `ghost = host + ghostOffset`, for pongs. */
+  readonly ghostOffset: number;
   /** Whether `from` is one of our own sockets (our multicast loops back on loopback gateways). */
   isOwnEndpoint(from: UdpRemote): boolean;
   onPeerState(gw: Gateway, peer: GatewayPeer): void;
@@ -93,6 +93,8 @@ export class Gateway {
   private readonly cache: Array<{ ttl: number; nodeId: NodeId; port: number; state: PeerState; bytes: Uint8Array } | undefined> = [];
   private readonly pongs: KeyedBuckets;
   private refused = { responses: 0, pongs: 0, newIds: 0, full: 0 };
+  /** endpointProblem's answers (each Alive names an endpoint; most name the same few). */
+  private readonly endpointChecks = new Map<string, string | undefined>();
   private refusalTimer: TimerHandle | undefined;
 
   constructor(
@@ -138,7 +140,12 @@ export class Gateway {
 
   /** Why a peer's advertised measurement endpoint must not be measured from here, or undefined. */
   endpointProblem(ep: Endpoint): string | undefined {
-    return ipv4EndpointProblem(ep, this.address, this.loopback ? 8 : this.iface.prefixLength);
+    const key = `${ep.address}|${ep.port}`;
+    if (this.endpointChecks.has(key)) return this.endpointChecks.get(key);
+    const problem = ipv4EndpointProblem(ep, this.address, this.loopback ? 8 : this.iface.prefixLength);
+    if (this.endpointChecks.size >= 1024) this.endpointChecks.clear(); // forged endpoints must not grow it
+    this.endpointChecks.set(key, problem);
+    return problem;
   }
 
   open(): void {
@@ -252,11 +259,9 @@ export class Gateway {
   private maybeStart(): void {
     if (!this.ready || this.warming) return;
     this.warming = true;
-    const { sessionId } = this.host.pongInfo();
-    selfMeasure(this.rt, this.address, this.measurementEndpoint, sessionId, (r) => this.guard(() => {
+    selfMeasure(this.rt, this.address, this.measurementEndpoint, this.host.sessionId, (r) => this.guard(() => {
       if (this.closed) return;
-      const { ghostTime } = this.host.pongInfo();
-      const own = ghostTime - this.rt.clock.micros();
+      const own = this.host.ghostOffset;
       this.host.debug(r.ok
         ? `gateway ${this.address} measured itself: offset ${r.intercept - own} µs from its own transform (± ${r.uncertaintyMicros}), round trip min ${r.minRttMicros} / median ${r.medianRttMicros} µs`
         : `gateway ${this.address} could not measure itself (${r.reason}); starting anyway`);
@@ -479,18 +484,22 @@ export class Gateway {
       this.refuse('pongs');
       return;
     }
-    const lat = this.rt.network.latency;
-    const { sessionId, ghostTime } = this.host.pongInfo();
-    const arrival = (receivedAt ?? now) - (lat?.receiveMicros ?? 0);
-    const departure = now + (lat?.sendMicros ?? 0);
-    const stamp = ghostTime - now + Math.round((arrival + departure) / 2);
-    const problem = ghostTimeProblem(stamp);
-    if (problem !== undefined) {
-      this.host.warn('E_STATE', `no pong: our ${problem}`);
-      return;
+    const pong = pongTemplate(data, this.host.sessionId);
+    if (pong) {
+      // The clock is read last, just before the send (see pingTemplate).
+      const lat = this.rt.network.latency;
+      const offset = this.host.ghostOffset;
+      const at = this.rt.clock.micros();
+      const arrival = (receivedAt ?? at) - (lat?.receiveMicros ?? 0);
+      const stamp = offset + Math.round((arrival + at + (lat?.sendMicros ?? 0)) / 2);
+      const problem = ghostTimeProblem(stamp);
+      if (problem !== undefined) {
+        this.host.warn('E_STATE', `no pong: our ${problem}`);
+        return;
+      }
+      patchI64(pong.bytes, pong.ghostTimeAt, stamp);
+      this.send(this.measure, pong.bytes, from, 'pong');
     }
-    const pong = encodePongEcho(data, sessionId, stamp);
-    if (pong) this.send(this.measure, pong, from, 'pong');
     else this.host.warn('E_PROTOCOL', `ignored oversized ping from ${from.address}:${from.port}`);
   }
 }

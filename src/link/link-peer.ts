@@ -125,7 +125,7 @@ export class LinkPeer extends Emitter<LinkEvents> {
       get nodeId() { return self.nodeId; },
       get sessionId() { return self.sessionId; },
       peerState: () => ({ timeline: this.timeline, sessionId: this.sessionId, startStop: this.sessionStartStop }),
-      pongInfo: () => ({ sessionId: this.sessionId, ghostTime: this.clock.micros() + this.intercept }),
+      get ghostOffset() { return self.intercept; },
       isOwnEndpoint: (from) => [...this.gateways.values()].some((g) => g.isOwnEndpoint(from)),
       onPeerState: (gw, peer) => this.onPeerState(gw, peer),
       onPeerGone: (gw, nodeId, reason) => this.onPeerGone(gw, nodeId, reason),

@@ -75,6 +75,37 @@ export function measurementLength(m: MeasurementMessage): number {
 }
 
 /**
+ * Writes a safe integer as a big-endian int64 at `at`, without BigInt (nothing allocated: this
+ * runs between reading the clock and sending).
+ */
+export function patchI64(bytes: Uint8Array, at: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  const lo = v - hi * 4294967296;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setInt32(at, hi);
+  view.setUint32(at + 4, lo);
+}
+
+/**
+ * A ping whose `__ht` is written last (`patchI64(bytes, hostTimeAt, t)`), so the clock can be
+ * read just before the send: encoding between the two would delay every ping behind its stamp.
+ */
+export function pingTemplate(prevGhostTime?: number): { bytes: Uint8Array; hostTimeAt: number } {
+  const m: MeasurementMessage = { type: PING, hostTime: 0 };
+  if (prevGhostTime !== undefined) m.prevGhostTime = prevGhostTime;
+  return { bytes: encodeMeasurement(m), hostTimeAt: MEASUREMENT_HEADER_LENGTH + 8 };
+}
+
+/**
+ * The pong answering `ping` with its `__gt` written last (`patchI64(bytes, ghostTimeAt, g)`), see
+ * pingTemplate. Undefined for a ping the responder must ignore (payload > 32 bytes).
+ */
+export function pongTemplate(ping: Uint8Array, sessionId: NodeId): { bytes: Uint8Array; ghostTimeAt: number } | undefined {
+  const bytes = encodePongEcho(ping, sessionId, 0);
+  return bytes && { bytes, ghostTimeAt: MEASUREMENT_HEADER_LENGTH + 16 + 8 };
+}
+
+/**
  * A pong answering `ping`: own `sess` and `__gt`, then the ping's payload bytes verbatim
  * (spec 02 §4.1). Returns undefined for a ping the responder must ignore (payload > 32 bytes).
  */

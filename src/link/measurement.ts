@@ -15,7 +15,7 @@
 import { roundHalfAway } from '../core/checks.ts';
 import { toError } from '../core/errors.ts';
 import type { Clock, TimerHandle, Timers } from '../core/runtime.ts';
-import { encodeMeasurement, PING, type MeasurementMessage } from './measurement-codec.ts';
+import { patchI64, pingTemplate, type MeasurementMessage } from './measurement-codec.ts';
 import { ghostTimeProblem } from './plausibility.ts';
 import type { Endpoint, NodeId } from './types.ts';
 
@@ -57,8 +57,14 @@ export interface MeasurementDeps {
   timers: Timers;
   /** Sends a ping; may throw (the measurement then fails with the reason). */
   send(data: Uint8Array, to: Endpoint): void;
-  /** How long after the clock read before `send` the datagram leaves (runtime estimate, µs). */
-  sendLatencyMicros?: number;
+  /** How long after the clock read before `send` the datagram leaves (runtime estimate, µs; read at each ping). */
+  readonly sendLatencyMicros?: number;
+  /**
+   * The target answers for another session than the one measured (it joined one meanwhile):
+   * return true to go on measuring that session instead (the samples so far are dropped), false
+   * to fail (spec 02 §4.2's behaviour).
+   */
+  retarget?(sessionId: NodeId): boolean;
 }
 
 export function median(values: number[]): number {
@@ -84,8 +90,9 @@ export function estimateOffset(samples: readonly Sample[]): number {
 
 export class Measurement {
   readonly target: Endpoint;
-  readonly sessionId: NodeId;
-  private readonly samples: Sample[] = [];
+  /** The session measured (it may change once, see MeasurementDeps.retarget). */
+  sessionId: NodeId;
+  private samples: Sample[] = [];
   /** Receive time of recent pongs by their ghost time, to pair a pong with the next (see onPong). */
   private readonly receivedByGhost = new Map<number, number>();
   private readonly sentHostTimes: number[] = [];
@@ -127,8 +134,13 @@ export class Measurement {
     this.pongs++;
     this.stallGrace = false;
     if (pong.sessionId !== this.sessionId) {
-      this.finish({ ok: false, reason: `pong names session ${pong.sessionId ?? '(none)'}, expected ${this.sessionId}`, pongs: this.pongs });
-      return true;
+      if (pong.sessionId === undefined || !this.deps.retarget?.(pong.sessionId)) {
+        this.finish({ ok: false, reason: `pong names session ${pong.sessionId ?? '(none)'}, expected ${this.sessionId}`, pongs: this.pongs });
+        return true;
+      }
+      this.sessionId = pong.sessionId;
+      this.samples = [];
+      this.receivedByGhost.clear();
     }
     const pgt = pong.prevGhostTime;
     const rtt = ht - pht;
@@ -169,17 +181,19 @@ export class Measurement {
   }
 
   private ping(prevGhostTime?: number): void {
-    const hostTime = this.deps.clock.micros() + (this.deps.sendLatencyMicros ?? 0);
-    const msg: MeasurementMessage = { type: PING, hostTime };
-    if (prevGhostTime !== undefined) msg.prevGhostTime = prevGhostTime;
-    this.sentHostTimes.push(hostTime);
-    if (this.sentHostTimes.length > SENT_REMEMBERED) this.sentHostTimes.shift();
+    // Encode first, read the clock last: what runs between the stamp and the send delays the
+    // ping behind its stamp and biases every midpoint (spec 02 §5).
+    const { bytes, hostTimeAt } = pingTemplate(prevGhostTime);
+    const hostTime = this.deps.clock.micros() + Math.round(this.deps.sendLatencyMicros ?? 0);
+    patchI64(bytes, hostTimeAt, hostTime);
     try {
-      this.deps.send(encodeMeasurement(msg), this.target);
+      this.deps.send(bytes, this.target);
     } catch (err) {
       this.finish({ ok: false, reason: `cannot ping ${this.target.address}:${this.target.port}: ${toError(err).message}`, pongs: this.pongs });
       return;
     }
+    this.sentHostTimes.push(hostTime);
+    if (this.sentHostTimes.length > SENT_REMEMBERED) this.sentHostTimes.shift();
     this.arm(RETRY_MICROS);
   }
 

@@ -29,9 +29,12 @@ export function decodePayload(bytes: Uint8Array, offset = 0, end = bytes.length)
   const r = new ByteReader(bytes, offset, end);
   const entries: PayloadEntry[] = [];
   while (r.remaining > 0) {
-    const key = r.u32('payload entry key');
-    const size = r.u32(`payload entry '${keyName(key)}' size`);
-    entries.push({ key, value: r.take(size, `payload entry '${keyName(key)}'`) });
+    // Messages are built only on failure: this runs for every datagram.
+    if (r.remaining < 8) r.need(8, r.remaining < 4 ? 'payload entry key' : `payload entry '${keyName(r.peekU32())}' size`);
+    const key = r.u32();
+    const size = r.u32();
+    if (size > r.remaining) r.need(size, `payload entry '${keyName(key)}'`);
+    entries.push({ key, value: r.take(size) });
   }
   return entries;
 }
@@ -54,12 +57,8 @@ export function payloadLength(entries: readonly PayloadEntry[]): number {
  * (spec 00 §4.5 rule 4: a known key of the wrong size rejects the message).
  */
 export function readFixed<T>(entry: PayloadEntry, size: number, read: (r: ByteReader) => T): T {
-  const name = keyName(entry.key);
   if (entry.value.length !== size) {
-    throw new DecodeError(
-      `payload entry '${name}' has size ${entry.value.length}, expected ${size}`,
-      0,
-    );
+    throw new DecodeError(`payload entry '${keyName(entry.key)}' has size ${entry.value.length}, expected ${size}`, 0);
   }
   const r = new ByteReader(entry.value);
   return read(r);

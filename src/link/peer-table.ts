@@ -168,6 +168,7 @@ export class PeerTable {
   /** `endpoint` answered our pings: peers advertising it rank as proven from now on. */
   markProven(endpoint: Endpoint): void {
     const key = endpointKey(endpoint);
+    if (this.provenEndpoints.has(key)) return; // every pong of a measurement calls this
     this.provenEndpoints.delete(key);
     this.provenEndpoints.set(key, true);
     if (this.provenEndpoints.size > this.capacity) this.provenEndpoints.delete(this.provenEndpoints.keys().next().value as string);

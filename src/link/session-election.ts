@@ -30,8 +30,13 @@ export const REMEASURE_MICROS = 30_000_000;
 export const EARLY_REMEASURE_MICROS = [1_000_000, 2_000_000, 4_000_000, 8_000_000] as const;
 /** Foreign sessions remembered at most (a flood of random session ids cannot grow memory). */
 export const MAX_KNOWN_SESSIONS = 64;
-/** Measurements in flight at most. */
-export const MAX_CONCURRENT_MEASUREMENTS = 4;
+/**
+ * Measurements in flight at most. Measurements wait on the network, but a many-peer start is
+ * CPU-bound: 16 Node peers started together on 2 cores spent 1.8 cores in their first 3 s with
+ * 8 at once, and round trips grew to tens of ms; with 2 they converged a second sooner and
+ * agreed better (bench/link-interop.ts, the 16-peer scenario).
+ */
+export const MAX_CONCURRENT_MEASUREMENTS = 2;
 /** While alone, a cached foreign session is re-measured at most this often (breaks join swaps). */
 const ALONE_REMEASURE_MICROS = 1_000_000;
 const BACKOFF_FIRST_MICROS = 1_000_000;
@@ -77,6 +82,7 @@ interface KnownSession {
 }
 
 interface ActiveMeasurement {
+  /** The session measured (a measurement may follow its peer into another, see retarget). */
   sessionId: NodeId;
   gateway: Gateway;
   m: Measurement;
@@ -132,6 +138,29 @@ export class SessionElection {
     this.best = undefined;
     this.remeasureStep = 0;
     this.scheduleRemeasure();
+    this.reconsider();
+  }
+
+  /**
+   * After a join, a session measured earlier may now win the join rule against the one we are
+   * in (when many peers start together each joins some older session, then the next): its
+   * cached transform decides at once, instead of waiting for a new measurement (spec 02 §7.2
+   * says only that disagreement converges; this makes it converge in one step per session).
+   */
+  private reconsider(): void {
+    const announced = new Set<NodeId>();
+    for (const g of this.host.gateways()) for (const p of g.peers.values()) if (p.state.sessionId) announced.add(p.state.sessionId);
+    let pick: [NodeId, KnownSession & { ghostOffset: number }] | undefined;
+    for (const [id, s] of this.sessions) {
+      if (s.ghostOffset === undefined || !announced.has(id)) continue; // measured, and still someone's session
+      if (!shouldJoin(s.ghostOffset - this.host.ghostOffset, id, this.host.sessionId)) continue;
+      if (!pick || shouldJoin(s.ghostOffset - pick[1].ghostOffset, id, pick[0])) pick = [id, s as KnownSession & { ghostOffset: number }];
+    }
+    if (!pick) return;
+    const [id, s] = pick;
+    if (timelineProblem(s.timeline, this.host.clock.micros() + s.ghostOffset) !== undefined) return;
+    this.host.debug(`session ${id}, measured earlier, wins over the one we joined`);
+    this.host.join(id, s.timeline, s.ghostOffset);
   }
 
   /** Forgets every session and cancels every measurement (new session of our own, disable). */
@@ -179,11 +208,15 @@ export class SessionElection {
     this.pump(preferred);
   }
 
-  /** Starts queued measurements while slots are free: our own session first, then by rank. */
+  /**
+   * Starts queued measurements while slots are free: our own session first, then by rank, then
+   * the smallest session id (when many peers start together their ghost times are within ε of
+   * each other and the smallest id wins the join rule, so it is the one worth measuring first).
+   */
   private pump(preferred?: Gateway): void {
     while (this.measurements.length < MAX_CONCURRENT_MEASUREMENTS && this.queue.length > 0) {
       let pick = 0;
-      for (let i = 1; i < this.queue.length; i++) if (this.priority(this.queue[i]!) > this.priority(this.queue[pick]!)) pick = i;
+      for (let i = 1; i < this.queue.length; i++) if (this.before(this.queue[i]!, this.queue[pick]!)) pick = i;
       const [id] = this.queue.splice(pick, 1);
       if (id === OWN) {
         if (!this.measure(this.host.sessionId)) this.scheduleRemeasure();
@@ -200,12 +233,25 @@ export class SessionElection {
     return id === OWN ? Infinity : (this.sessions.get(id)?.rank ?? -1);
   }
 
+  private before(a: NodeId | typeof OWN, b: NodeId | typeof OWN): boolean {
+    const pa = this.priority(a);
+    const pb = this.priority(b);
+    return pa !== pb ? pa > pb : a !== OWN && b !== OWN && a < b;
+  }
+
   /** Starts a measurement of `sessionId`, aimed at its founder if visible (spec 02 §7.1). */
   private measure(sessionId: NodeId, preferred?: Gateway): boolean {
     const target = this.pickTarget(sessionId, preferred);
     if (!target) return false;
     const { gateway, endpoint } = target;
-    const deps = { clock: this.host.clock, timers: this.host.timers, send: (d: Uint8Array, to: Endpoint) => gateway.sendPing(d, to), sendLatencyMicros: this.host.sendLatencyMicros };
+    const host = this.host;
+    const deps = {
+      clock: host.clock,
+      timers: host.timers,
+      send: (d: Uint8Array, to: Endpoint) => gateway.sendPing(d, to),
+      get sendLatencyMicros() { return host.sendLatencyMicros; }, // the runtime's current estimate
+      retarget: (to: NodeId) => this.retarget(entry, to),
+    };
     const entry: ActiveMeasurement = {
       sessionId,
       gateway,
@@ -214,12 +260,31 @@ export class SessionElection {
         if (i >= 0) this.measurements.splice(i, 1);
         const r = this.plausible(result);
         if (!(!r.ok && r.cancelled)) this.noteOutcome(gateway, endpoint, r);
-        this.measured(sessionId, r);
+        this.measured(entry.sessionId, r);
         if (this.host.active) this.pump();
       }),
     };
     this.measurements.push(entry);
     entry.m.start();
+    return true;
+  }
+
+  /**
+   * The measured peer moved to session `to` during the measurement (common when many peers
+   * start together and join each other in a cascade): measure `to` from here on instead of
+   * failing, if we know that session and are not measuring it already.
+   */
+  private retarget(entry: ActiveMeasurement, to: NodeId): boolean {
+    // Only a session we have heard of: its timeline comes from its peers' own announcements.
+    const known = this.sessions.get(to);
+    if (!known || known.state === 'measuring' || to === this.host.sessionId) return false;
+    const from = this.sessions.get(entry.sessionId);
+    if (from) from.state = 'idle';
+    const q = this.queue.indexOf(to);
+    if (q >= 0) this.queue.splice(q, 1);
+    known.state = 'measuring';
+    this.host.debug(`measurement of session ${entry.sessionId} follows its peer into session ${to}`);
+    entry.sessionId = to;
     return true;
   }
 

@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import type { Clock, InterfaceAddress, Network, Random, Runtime, TimerHandle, Timers, UdpOpenOptions, UdpSocket } from '../core/runtime.ts';
 import { inIpv4Subnet, isIpv4 } from '../link/address.ts';
+import { busyMicrosSinceLastCallback, callbackEnded } from './loop-probe.ts';
 
 /**
  * Host time: integer µs of CLOCK_MONOTONIC (process.hrtime). Read as `[s, ns]` rather than a
@@ -26,7 +27,13 @@ export const hrClock: Clock = {
 
 export const nodeTimers: Timers = {
   setTimeout(fn: () => void, delayMicros: number): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, delayMicros / 1000));
+    const t = setTimeout(() => {
+      try {
+        fn();
+      } finally {
+        callbackEnded();
+      }
+    }, Math.max(0, delayMicros / 1000));
     return { cancel: () => clearTimeout(t) };
   },
 };
@@ -141,25 +148,30 @@ class SharedGroupSocket {
       if (this.routes.size >= 1024) this.routes.clear(); // forged senders must not grow it
       this.routes.set(rinfo.address, matching);
     }
-    for (const m of matching) m.options.onMessage(data, from);
+    try {
+      for (const m of matching) m.options.onMessage(data, from);
+    } finally {
+      callbackEnded();
+    }
   }
 }
 
-export const DEFAULT_UDP_LATENCY = Object.freeze({ receiveMicros: 30, sendMicros: 5 });
+export interface UdpLatency {
+  receiveMicros: number;
+  sendMicros: number;
+}
 
 export class NodeNetwork implements Network {
   private readonly groups = new Map<string, SharedGroupSocket>();
-  readonly latency: { receiveMicros: number; sendMicros: number };
-
   /**
-   * @param latency how late this process reads receive times and how long after the clock read
-   *   a send leaves (µs), corrected for by clock measurement. The default (receive 30, send 5)
-   *   is empirical: a Node peer reads a datagram's receive time tens of µs after it arrived
-   *   (event-loop wake-up, libuv, V8 entry) while a C peer reads it almost at once, which put
-   *   our phase ~20–30 µs behind Ableton's peer; with this default the difference measured
-   *   within about ±12 µs in both roles (bench/link-interop.ts). Pass {0, 0} to disable it.
+   * Extra latencies clock measurement corrects for, beyond what the runtime measures itself
+   * (default none). Every receive stamp is already corrected per datagram for the work the
+   * event loop did since it woke (loop-probe.ts), and every send stamp is read just before the
+   * runtime's `send`; docs/link.md ("Clock measurement") explains what remains.
    */
-  constructor(latency: { receiveMicros: number; sendMicros: number } = DEFAULT_UDP_LATENCY) {
+  readonly latency: UdpLatency;
+
+  constructor(latency: UdpLatency = { receiveMicros: 0, sendMicros: 0 }) {
     this.latency = latency;
   }
 
@@ -192,9 +204,14 @@ export class NodeNetwork implements Network {
       }
     };
     socket.on('message', (msg, rinfo) => {
-      // Stamp first: measurement accuracy depends on how late the receive time is read.
-      const at = hrClock.micros();
-      options.onMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { address: rinfo.address, port: rinfo.port }, at);
+      // Stamp first, then take off the time the loop spent getting here since it woke
+      // (loop-probe.ts): measurement accuracy depends on how late the receive time is read.
+      const at = hrClock.micros() - Math.round(busyMicrosSinceLastCallback());
+      try {
+        options.onMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { address: rinfo.address, port: rinfo.port }, at);
+      } finally {
+        callbackEnded();
+      }
     });
     socket.on('error', (err) => options.onError(err));
     socket.bind({ address: options.interfaceAddress, port: options.port ?? 0 }, () => {
@@ -257,6 +274,6 @@ export class NodeNetwork implements Network {
 }
 
 /** A fresh Node runtime (each Link gets its own sockets). */
-export function nodeRuntime(options: { udpLatency?: { receiveMicros: number; sendMicros: number } } = {}): Runtime {
+export function nodeRuntime(options: { udpLatency?: UdpLatency } = {}): Runtime {
   return { clock: hrClock, timers: nodeTimers, network: new NodeNetwork(options.udpLatency), random: cryptoRandom };
 }

@@ -548,6 +548,8 @@ export class LinePeer {
 // Ableton peers
 
 export interface AbletonPeerOptions {
+  /** phaselock peers only: the `udpLatency` option of `Link`. */
+  udpLatency?: { receiveMicros: number; sendMicros: number };
   bpm?: number;
   quantum?: number;
   startStopSync?: boolean;
@@ -589,6 +591,7 @@ export async function startPhaselockPeer(ns: Netns, opts: AbletonPeerOptions = {
   if (opts.bpm !== undefined) args.push('--bpm', String(opts.bpm));
   if (opts.quantum !== undefined) args.push('--quantum', String(opts.quantum));
   if (opts.startStopSync) args.push('--start-stop-sync');
+  if (opts.udpLatency) args.push('--udp-latency', `${opts.udpLatency.receiveMicros},${opts.udpLatency.sendMicros}`);
   return LinePeer.start(ns.exec(process.execPath, args, { cwd: path.join(HERE, '..', '..') }), opts.label ?? 'phaselock', 15000);
 }
 

@@ -26,12 +26,15 @@ const keep = (list: string[], m: string) => {
     log.dropped++;
   }
 };
+const udpAt = args.indexOf('--udp-latency');
+const udpLatency = udpAt >= 0 ? (([receiveMicros, sendMicros]) => ({ receiveMicros: receiveMicros!, sendMicros: sendMicros! }))(args[udpAt + 1]!.split(',').map(Number)) : undefined;
 const link = new Link({
+  ...(udpLatency ? { udpLatency } : {}),
   bpm: opt('--bpm', 120),
   startStopSync: args.includes('--start-stop-sync'),
   logger: { debug: (m) => {
     keep(log.debug, m);
-    process.stderr.write(`debug: ${m}\n`);
+    process.stderr.write(`debug ${(performance.now() / 1000).toFixed(3)}: ${m}\n`);
   } },
 });
 const now = () => link.clock.micros();
