@@ -39,6 +39,7 @@ export interface UdpOpenOptions {
   multicastGroup?: string;
   /** Enable multicast loopback for sends from this socket (only loopback gateways, spec 01 §2). */
   multicastLoopback?: boolean;
+  /** The socket is bound (called after `openUdp` has returned, never from inside it). */
   onListening(port: number): void;
   /** `receivedAtMicros`: host time stamped as early as the runtime can (for clock measurement). */
   onMessage(data: Uint8Array, from: UdpRemote, receivedAtMicros?: number): void;

@@ -65,6 +65,8 @@ export interface MeasurementDeps {
    * to fail (spec 02 §4.2's behaviour).
    */
   retarget?(sessionId: NodeId): boolean;
+  /** Completes at more than this many samples (default SAMPLES_REQUIRED, spec 02 §5). */
+  samplesRequired?: number;
 }
 
 export function median(values: number[]): number {
@@ -155,7 +157,7 @@ export class Measurement {
       this.receivedByGhost.set(gt, ht);
       if (this.receivedByGhost.size > 16) this.receivedByGhost.delete(this.receivedByGhost.keys().next().value as number);
     }
-    if (this.samples.length > SAMPLES_REQUIRED) {
+    if (this.samples.length > (this.deps.samplesRequired ?? SAMPLES_REQUIRED)) {
       this.complete();
       return true;
     }

@@ -6,7 +6,7 @@
  * the stamps on both ends: in a fresh process the first measurement it answers or makes was
  * measured 10–30 µs off against Ableton's peer (bench/link-interop.ts, fresh joins). Running the
  * whole path — ping, stateless responder, pong, estimator, and the runtime's socket code —
- * about fifty times first takes a few milliseconds and leaves it warm. The result, against
+ * about sixteen times first takes ~15–25 ms in a fresh process and leaves it warmer. The result, against
  * ourselves, must be our own ghost transform: a self-check, reported in the debug log.
  * Datagrams go from this host to itself only.
  * @module
@@ -17,6 +17,11 @@ import { decodeMeasurement, isMeasurementFrame, PONG } from './measurement-codec
 import { Measurement, type MeasurementResult } from './measurement.ts';
 import type { Endpoint, NodeId } from './types.ts';
 
+/**
+ * Samples of the self-measurement (~16 round trips): enough for the code to leave the
+ * interpreter, few enough not to hold up discovery (a cold process needs ~1 ms a round trip).
+ */
+export const WARM_UP_SAMPLES = 30;
 /** Gives up (and starts discovery anyway) after this long: on a loaded machine, waiting costs more than a cold path. */
 export const WARM_UP_TIMEOUT_MICROS = 100_000;
 
@@ -46,6 +51,7 @@ export function selfMeasure(rt: Runtime, address: string, target: Endpoint, sess
       timers: rt.timers,
       send: (data, to) => probe?.send(data, to.port, to.address),
       get sendLatencyMicros() { return rt.network.latency?.sendMicros ?? 0; },
+      samplesRequired: WARM_UP_SAMPLES,
     },
     target,
     sessionId,

@@ -13,9 +13,10 @@ export interface LinkOptions extends LinkPeerOptions {
   /** Replace the Node runtime (tests, custom clocks). */
   runtime?: Runtime;
   /**
-   * The UDP latencies clock measurement corrects for (µs): how late this process reads a
-   * datagram's receive time, and how long after the clock read a send leaves. Default
-   * `{ receiveMicros: 30, sendMicros: 5 }`, measured against Ableton's C++ peer (docs/link.md).
+   * Extra UDP latencies clock measurement corrects for (µs), on top of what the runtime measures
+   * itself per datagram: how late this process reads a datagram's receive time, and how long
+   * after the clock read a send leaves. Default `{ receiveMicros: 0, sendMicros: 0 }`
+   * (docs/link.md, "Clock measurement").
    */
   udpLatency?: { receiveMicros: number; sendMicros: number };
 }

@@ -111,7 +111,8 @@ class SharedGroupSocket {
   private join(m: GroupMember): void {
     try {
       this.socket.addMembership(this.group, m.iface.address);
-      m.options.onListening(this.socket.address().port);
+      const port = this.socket.address().port;
+      queueMicrotask(() => { if (this.members.has(m)) m.options.onListening(port); }); // after openUdp returned
     } catch (err) {
       m.options.onError(err as Error);
     }
@@ -221,7 +222,11 @@ export class NodeNetwork implements Network {
       } catch (err) {
         options.onError(err as Error);
       }
-      options.onListening(socket.address().port);
+      // With a synchronous lookup the bind completes inside openUdp: report it only after
+      // openUdp has returned, so the caller already holds the socket (a send from onListening
+      // must not be lost).
+      const port = socket.address().port;
+      queueMicrotask(() => { if (!closed) options.onListening(port); });
     });
     return {
       send: (data, port, address) => {
