@@ -140,7 +140,7 @@ describe('discovery round trips', () => {
       measurementV4: { address: '127.0.0.1', port: 0x5048 },
       audioV6: { address: '::1', port: 0x5048 },
       sessionId: '0102030405060708',
-      timeline: { tempo: 400000, beatOrigin: 3, timeOrigin: 4 },
+      timeline: { microsPerBeat: 400000, beatOrigin: 3, timeOrigin: 4 },
     });
   });
 
@@ -243,8 +243,8 @@ describe('discovery rejections', () => {
   test('the encoder refuses values it cannot represent', () => {
     const base = discoverySamples['alive, plain Link IPv4 peer (the captured 107-byte shape)'] as DiscoveryMessage;
     assert.throws(() => encodeDiscovery({ ...base, nodeId: 'not-a-node-id' }), RangeError);
-    assert.throws(() => encodeDiscovery({ ...base, state: { timeline: { tempo: 2 ** 53, beatOrigin: 0, timeOrigin: 0 } } }), RangeError);
-    assert.throws(() => encodeDiscovery({ ...base, state: { timeline: { tempo: 0.5, beatOrigin: 0, timeOrigin: 0 } } }), RangeError);
+    assert.throws(() => encodeDiscovery({ ...base, state: { timeline: { microsPerBeat: 2 ** 53, beatOrigin: 0, timeOrigin: 0 } } }), RangeError);
+    assert.throws(() => encodeDiscovery({ ...base, state: { timeline: { microsPerBeat: 0.5, beatOrigin: 0, timeOrigin: 0 } } }), RangeError);
     assert.throws(() => encodeDiscovery({ ...base, state: { measurementV4: { address: '1.2.3', port: 1 } } }), RangeError);
     assert.throws(() => encodeDiscovery({ ...base, state: { measurementV6: { address: '1::2::3', port: 1 } } }), RangeError);
   });

@@ -272,7 +272,7 @@ for (const name of CAPTURES) {
       const ststStates = new Set<string>();
       for (const s of states) {
         if (s.timeline) {
-          tempos.add(s.timeline.tempo);
+          tempos.add(s.timeline.microsPerBeat);
           origins.push(s.timeline.beatOrigin);
         }
         if (s.startStop) {
@@ -392,7 +392,7 @@ for (const name of CAPTURES) {
 
 test('sync-tempo-change: the beatOrigin strictly increases whenever the tempo changes', () => {
   const c = capture('sync-tempo-change');
-  const last = new Map<string, { tempo: number; beatOrigin: number }>();
+  const last = new Map<string, { microsPerBeat: number; beatOrigin: number }>();
   let changes = 0;
   for (const d of peerStates(c)) {
     const tl = d.discovery.state?.timeline;
@@ -400,8 +400,8 @@ test('sync-tempo-change: the beatOrigin strictly increases whenever the tempo ch
     assert.ok(tl && sess);
     const k = `${d.discovery.nodeId}/${sess}`;
     const prev = last.get(k);
-    if (prev && prev.tempo !== tl.tempo) {
-      assert.ok(tl.beatOrigin > prev.beatOrigin, `${k}: tempo ${prev.tempo} → ${tl.tempo} with beatOrigin ${prev.beatOrigin} → ${tl.beatOrigin}`);
+    if (prev && prev.microsPerBeat !== tl.microsPerBeat) {
+      assert.ok(tl.beatOrigin > prev.beatOrigin, `${k}: tempo ${prev.microsPerBeat} → ${tl.microsPerBeat} with beatOrigin ${prev.beatOrigin} → ${tl.beatOrigin}`);
       changes++;
     }
     last.set(k, tl);
@@ -454,7 +454,7 @@ test('discovery-join-leave: after a ByeBye the survivor announces under a new No
   assert.ok(!after.some((d) => d.discovery.nodeId === old.discovery.nodeId), 'the survivor drops its old NodeId');
   // It founds a fresh session (sessionId = its new NodeId), keeping tempo and measurement endpoint.
   assert.equal(next.discovery.state?.sessionId, fresh);
-  assert.equal(next.discovery.state?.timeline?.tempo, old.discovery.state?.timeline?.tempo);
+  assert.equal(next.discovery.state?.timeline?.microsPerBeat, old.discovery.state?.timeline?.microsPerBeat);
   assert.deepEqual(next.discovery.state?.measurementV4, old.discovery.state?.measurementV4);
   assert.ok((next.discovery.state?.timeline?.beatOrigin ?? 0) > (old.discovery.state?.timeline?.beatOrigin ?? 0));
   // The survivor's final ByeBye is under the new NodeId.
@@ -494,10 +494,10 @@ test('sync-start-stop: stst.beats is the session beat at stst.timestamp (within 
     if (seen.has(key)) continue;
     seen.add(key);
     if (st.timestamp === 0 && st.beats === 0 && !st.isPlaying) continue; // the default state
-    const beat = tl.beatOrigin + ((st.timestamp - tl.timeOrigin) * 1e6) / tl.tempo;
+    const beat = tl.beatOrigin + ((st.timestamp - tl.timeOrigin) * 1e6) / tl.microsPerBeat;
     t.diagnostic(
       `${d.discovery.nodeId} isPlaying=${st.isPlaying} beats=${st.beats} timestamp=${st.timestamp} ` +
-        `tmln=(${tl.tempo}, ${tl.beatOrigin}, ${tl.timeOrigin}) beat@timestamp=${beat} diff=${st.beats - beat} µb`,
+        `tmln=(${tl.microsPerBeat}, ${tl.beatOrigin}, ${tl.timeOrigin}) beat@timestamp=${beat} diff=${st.beats - beat} µb`,
     );
     assert.ok(Math.abs(st.beats - beat) <= 10, `stst beats ${st.beats} vs timeline beat ${beat}`);
     compared++;

@@ -6,7 +6,7 @@ import { appTimeline, beatOffsetKeeping, sameLine, sessionFromApp } from './app-
 import { phase, toPhaseEncodedBeats } from './phase.ts';
 import { beatsAtTime } from './timeline.ts';
 
-const session = { tempo: 451128, beatOrigin: 8_008_652, timeOrigin: 4_004_086 };
+const session = { microsPerBeat: 451128, beatOrigin: 8_008_652, timeOrigin: 4_004_086 };
 const ghostOffset = -1_234_567_890;
 
 test('the application phase is the session beat phase, at every quantum', () => {
@@ -22,7 +22,7 @@ test('the application phase is the session beat phase, at every quantum', () => 
 test('beatOffsetKeeping keeps the raw beat continuous across a new session line', () => {
   const now = 1_250_000_000;
   const before = appTimeline(session, ghostOffset, 5_000_000);
-  const other = { tempo: 500000, beatOrigin: 3_000_000_000, timeOrigin: 99_000_000 };
+  const other = { microsPerBeat: 500000, beatOrigin: 3_000_000_000, timeOrigin: 99_000_000 };
   const offset = beatOffsetKeeping(before, other, 42, now);
   const after = appTimeline(other, 42, offset);
   assert.equal(beatsAtTime(after, now), beatsAtTime(before, now));

@@ -14,7 +14,7 @@ import type { Timeline } from './types.ts';
 
 /** Application timeline for session timeline `session`, ghost = host + `ghostOffset`. */
 export function appTimeline(session: Timeline, ghostOffset: number, beatOffset: number): Timeline {
-  return { tempo: session.tempo, beatOrigin: beatOffset, timeOrigin: timeAtBeats(session, 0) - ghostOffset };
+  return { microsPerBeat: session.microsPerBeat, beatOrigin: beatOffset, timeOrigin: timeAtBeats(session, 0) - ghostOffset };
 }
 
 /**
@@ -31,12 +31,12 @@ export function beatOffsetKeeping(before: Timeline, session: Timeline, ghostOffs
  * `currentBeatOrigin` (spec 02 §6 rules 2–3: the origin is the change's priority stamp).
  */
 export function sessionFromApp(app: Timeline, ghostOffset: number, now: number, currentBeatOrigin: number): Timeline {
-  const zero: Timeline = { tempo: app.tempo, beatOrigin: 0, timeOrigin: app.timeOrigin + ghostOffset };
+  const zero: Timeline = { microsPerBeat: app.microsPerBeat, beatOrigin: 0, timeOrigin: app.timeOrigin + ghostOffset };
   const beatOrigin = Math.max(beatsAtTime(zero, now + ghostOffset), currentBeatOrigin + 1);
-  return { tempo: app.tempo, beatOrigin, timeOrigin: timeAtBeats(zero, beatOrigin) };
+  return { microsPerBeat: app.microsPerBeat, beatOrigin, timeOrigin: timeAtBeats(zero, beatOrigin) };
 }
 
 /** Whether two session timelines draw the same line (same tempo and beat-0 time). */
 export function sameLine(a: Timeline, b: Timeline): boolean {
-  return a.tempo === b.tempo && timeAtBeats(a, 0) === timeAtBeats(b, 0);
+  return a.microsPerBeat === b.microsPerBeat && timeAtBeats(a, 0) === timeAtBeats(b, 0);
 }

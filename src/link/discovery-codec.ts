@@ -58,7 +58,7 @@ export function isDiscoveryFrame(bytes: Uint8Array): boolean {
 }
 
 const readTimeline = (r: ByteReader): Timeline => ({
-  tempo: r.i64('tmln tempo'),
+  microsPerBeat: r.i64('tmln tempo'),
   beatOrigin: r.i64('tmln beatOrigin'),
   timeOrigin: r.i64('tmln timeOrigin'),
 });
@@ -117,7 +117,7 @@ function writePeerState(w: ByteWriter, s: PeerState): void {
   };
   if (s.timeline) {
     const t = s.timeline;
-    entry(KEY_TMLN, 24, () => w.i64(t.tempo).i64(t.beatOrigin).i64(t.timeOrigin));
+    entry(KEY_TMLN, 24, () => w.i64(t.microsPerBeat).i64(t.beatOrigin).i64(t.timeOrigin));
   }
   if (s.sessionId) entry(KEY_SESS, 8, () => w.bytes(nodeIdToBytes(s.sessionId as NodeId)));
   if (s.startStop) {

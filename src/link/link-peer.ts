@@ -103,7 +103,7 @@ export class LinkPeer extends Emitter<LinkEvents> {
     this.ownId = this.newNodeId();
     this.sessionId = this.ownId;
     this.intercept = -this.clock.micros();
-    this.timeline = { tempo: bpmToMicrosPerBeat(bpm), beatOrigin: 0, timeOrigin: 0 };
+    this.timeline = { microsPerBeat: bpmToMicrosPerBeat(bpm), beatOrigin: 0, timeOrigin: 0 };
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.election = new SessionElection({
@@ -218,7 +218,7 @@ export class LinkPeer extends Emitter<LinkEvents> {
     const now = this.clock.micros();
     const ghostNow = now + this.intercept;
     const c = state.timeline;
-    const lineChanged = !origin || c.tempo !== origin.timeline.tempo || c.timeOrigin !== origin.timeline.timeOrigin;
+    const lineChanged = !origin || c.microsPerBeat !== origin.timeline.microsPerBeat || c.timeOrigin !== origin.timeline.timeOrigin;
     const line = lineChanged ? sessionFromApp(c, this.intercept, now, this.timeline.beatOrigin) : this.timeline;
     const problem = lineChanged ? timelineProblem(line, ghostNow) : undefined;
     if (problem !== undefined) throw new RangeError(`commitAppSessionState: the timeline is outside what Link peers can share (${problem})`);
@@ -280,7 +280,7 @@ export class LinkPeer extends Emitter<LinkEvents> {
       delete peer.state.sessionId;
       return;
     }
-    const tl = { ...timeline, tempo: clampMicrosPerBeat(timeline.tempo) };
+    const tl = { ...timeline, microsPerBeat: clampMicrosPerBeat(timeline.microsPerBeat) };
     if (ours) {
       if (tl.beatOrigin > this.timeline.beatOrigin) this.adoptTimeline(tl);
       this.onStartStop(peer.nodeId, peer.state.startStop);
@@ -352,7 +352,7 @@ export class LinkPeer extends Emitter<LinkEvents> {
     this.founded = true;
     this.logger?.debug?.(`founding session ${this.sessionId}`);
     this.intercept = -now;
-    this.timeline = { tempo: this.timeline.tempo, beatOrigin: sessionBeatNow, timeOrigin: 0 };
+    this.timeline = { microsPerBeat: this.timeline.microsPerBeat, beatOrigin: sessionBeatNow, timeOrigin: 0 };
     this.sessionStartStop = DEFAULT_START_STOP;
     this.election.reset('new session');
     this.keepBeatContinuous(before);
@@ -423,8 +423,8 @@ export class LinkPeer extends Emitter<LinkEvents> {
   }
 
   private emitTempoIfChanged(): void {
-    const bpmFromWire = microsPerBeatToBpm(this.timeline.tempo);
-    const bpm = bpmToMicrosPerBeat(this.localBpm) === this.timeline.tempo ? this.localBpm : bpmFromWire;
+    const bpmFromWire = microsPerBeatToBpm(this.timeline.microsPerBeat);
+    const bpm = bpmToMicrosPerBeat(this.localBpm) === this.timeline.microsPerBeat ? this.localBpm : bpmFromWire;
     this.localBpm = bpm;
     if (bpm !== this.reportedTempo) {
       this.reportedTempo = bpm;

@@ -42,7 +42,7 @@ for (const [bpm, wire, seen] of wireTempo) {
   });
 }
 
-const A = { tempo: 500000, beatOrigin: 1_500_000, timeOrigin: 1_000_000 };
+const A = { microsPerBeat: 500000, beatOrigin: 1_500_000, timeOrigin: 1_000_000 };
 test('timeline A: beats at times', () => {
   assert.equal(beatsAtTime(A, 0), -500000);
   assert.equal(beatsAtTime(A, 1000001), 1500002);
@@ -55,9 +55,9 @@ test('timeline A: times at beats, the x.5 case rounds the delta', () => {
   assert.equal(timeAtBeats(A, µb(-3.25)), -1375000);
   assert.equal(timeAtBeats(A, 1000001), 750000);
 });
-const B = { tempo: bpmToMicrosPerBeat(133), beatOrigin: 0, timeOrigin: 0 };
+const B = { microsPerBeat: bpmToMicrosPerBeat(133), beatOrigin: 0, timeOrigin: 0 };
 test('timeline B (133 bpm): beats at times and back', () => {
-  assert.equal(B.tempo, 451128);
+  assert.equal(B.microsPerBeat, 451128);
   const cases: Array<[number, number]> = [[1, 2], [1000000, 2216666], [-1000000, -2216666], [123456789, 273662439]];
   for (const [t, b] of cases) {
     assert.equal(beatsAtTime(B, t), b, `beats at ${t}`);
@@ -88,7 +88,7 @@ for (const [x, t, up, nearV] of aligns) {
 }
 
 // Application timeline (120 bpm, app beat 10.25 at host 2 000 000 µs), q = 4.
-const appTimeline = { tempo: 500000, beatOrigin: 10_250_000, timeOrigin: 2_000_000 };
+const appTimeline = { microsPerBeat: 500000, beatOrigin: 10_250_000, timeOrigin: 2_000_000 };
 const alone = () => new SessionState({ timeline: appTimeline, respectQuantum: false });
 const withPeers = () => new SessionState({ timeline: appTimeline, respectQuantum: true });
 
@@ -162,7 +162,7 @@ test('the one-modulo application beat equals alignNear(b, b − beatOrigin, q) e
   const { SeededRandom } = await import('../core/prng.ts');
   const rng = new SeededRandom(99);
   for (let i = 0; i < 20000; i++) {
-    const tl = { tempo: 60060 + rng.int(2_940_000), beatOrigin: rng.int(2e10) - 1e10, timeOrigin: rng.int(2e12) - 1e12 };
+    const tl = { microsPerBeat: 60060 + rng.int(2_940_000), beatOrigin: rng.int(2e10) - 1e10, timeOrigin: rng.int(2e12) - 1e12 };
     const t = rng.int(4e12) - 2e12;
     const q = [1e6, 3e6, 4e6, 7.5e6, 1, 3, 0][rng.int(7)]!;
     const b = beatsAtTime(tl, t);
@@ -172,12 +172,12 @@ test('the one-modulo application beat equals alignNear(b, b − beatOrigin, q) e
 
 test('tempo change 120 → 140.5 bpm at ghost ≈ 4.004 s on tmln (500000, 476, 0) gives ≈ (427046, 8008652, 4004086)', async () => {
   const { appTimeline, sessionFromApp } = await import('./app-timeline.ts');
-  const session = { tempo: 500000, beatOrigin: 476, timeOrigin: 0 };
+  const session = { microsPerBeat: 500000, beatOrigin: 476, timeOrigin: 0 };
   const ghostOffset = 0; // the founder: host = ghost here
   const s = new SessionState({ timeline: appTimeline(session, ghostOffset, 0), respectQuantum: true });
   s.setTempo(140.5, 4004086);
   const next = sessionFromApp(s.timeline, ghostOffset, 4004086, session.beatOrigin);
-  assert.equal(next.tempo, 427046);
+  assert.equal(next.microsPerBeat, 427046);
   assert.equal(next.timeOrigin, 4004086);
   // The reference read its beat ~2 µs after its time origin (8008652); ours is the beat at it.
   assert.ok(Math.abs(next.beatOrigin - 8008652) <= 4, `beatOrigin ${next.beatOrigin}`);

@@ -17,9 +17,9 @@ function roundDiv(n: bigint, d: bigint): bigint {
   return neg ? -q : q;
 }
 const refBeats = (tl: Timeline, t: number) =>
-  BigInt(tl.beatOrigin) + roundDiv((BigInt(t) - BigInt(tl.timeOrigin)) * 1_000_000n, BigInt(tl.tempo));
+  BigInt(tl.beatOrigin) + roundDiv((BigInt(t) - BigInt(tl.timeOrigin)) * 1_000_000n, BigInt(tl.microsPerBeat));
 const refTime = (tl: Timeline, b: number) =>
-  BigInt(tl.timeOrigin) + roundDiv((BigInt(b) - BigInt(tl.beatOrigin)) * BigInt(tl.tempo), 1_000_000n);
+  BigInt(tl.timeOrigin) + roundDiv((BigInt(b) - BigInt(tl.beatOrigin)) * BigInt(tl.microsPerBeat), 1_000_000n);
 
 function extreme(rng: SeededRandom, limit: number): number {
   const r = rng.float();
@@ -33,7 +33,7 @@ test('inside the envelope, every timeline conversion is exact and stays a safe i
   let checked = 0;
   for (let i = 0; i < 20000 && checked < 5000; i++) {
     const tl: Timeline = {
-      tempo: [60060, 3_000_000, 500000, 60060 + rng.int(2_939_940)][rng.int(4)]!,
+      microsPerBeat: [60060, 3_000_000, 500000, 60060 + rng.int(2_939_940)][rng.int(4)]!,
       beatOrigin: extreme(rng, MAX_MICRO_BEATS),
       timeOrigin: extreme(rng, MAX_TIME_MICROS),
     };
@@ -56,7 +56,7 @@ test('inside the envelope, every timeline conversion is exact and stays a safe i
       assert.ok(Number.isSafeInteger(pb), `phase-encoded beat ${pb} at q ${q}`);
       const back = fromPhaseEncodedBeats(app, pb, q);
       assert.ok(Number.isSafeInteger(back));
-      assert.ok(Math.abs(back - hostNow) <= tl.tempo / 1e6 + 1, `round trip ${back - hostNow} µs at q ${q}`);
+      assert.ok(Math.abs(back - hostNow) <= tl.microsPerBeat / 1e6 + 1, `round trip ${back - hostNow} µs at q ${q}`);
     }
     const next = sessionFromApp(app, intercept, hostNow, tl.beatOrigin);
     for (const v of [next.beatOrigin, next.timeOrigin]) assert.ok(Number.isSafeInteger(v));
@@ -66,13 +66,13 @@ test('inside the envelope, every timeline conversion is exact and stays a safe i
 });
 
 test('outside the envelope a timeline is refused with the reason', () => {
-  const ok: Timeline = { tempo: 500000, beatOrigin: 0, timeOrigin: 0 };
+  const ok: Timeline = { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 };
   assert.equal(timelineProblem(ok, 0), undefined);
-  assert.match(timelineProblem({ ...ok, tempo: 0 })!, /tempo of 0/);
+  assert.match(timelineProblem({ ...ok, microsPerBeat: 0 })!, /tempo of 0/);
   assert.match(timelineProblem({ ...ok, beatOrigin: 2 ** 53 - 10 })!, /beat origin/);
   assert.match(timelineProblem({ ...ok, timeOrigin: -(2 ** 52) })!, /time origin/);
   // Origins inside, but the present beat is not: a slow far-away origin seen from far away.
-  assert.match(timelineProblem({ tempo: 60060, beatOrigin: MAX_MICRO_BEATS - 1, timeOrigin: -MAX_TIME_MICROS }, MAX_TIME_MICROS)!, /beat now/);
+  assert.match(timelineProblem({ microsPerBeat: 60060, beatOrigin: MAX_MICRO_BEATS - 1, timeOrigin: -MAX_TIME_MICROS }, MAX_TIME_MICROS)!, /beat now/);
 });
 
 test('start/stop stamps beyond the envelope or far ahead of our ghost clock are refused', () => {

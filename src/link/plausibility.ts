@@ -42,13 +42,13 @@ export function ghostTimeProblem(ghost: number): string | undefined {
  * timeline's session) the beat at the present must be representable too.
  */
 export function timelineProblem(tl: Timeline, ghostNow?: number): string | undefined {
-  if (!Number.isSafeInteger(tl.tempo) || tl.tempo <= 0) return `tempo of ${tl.tempo} µs/beat`;
+  if (!Number.isSafeInteger(tl.microsPerBeat) || tl.microsPerBeat <= 0) return `tempo of ${tl.microsPerBeat} µs/beat`;
   if (!within(tl.beatOrigin, MAX_MICRO_BEATS)) return `beat origin ${tl.beatOrigin} µb is outside ±2^50 µb`;
   if (!within(tl.timeOrigin, MAX_TIME_MICROS)) return `time origin ${tl.timeOrigin} µs is outside ±2^49 µs`;
   if (ghostNow === undefined) return undefined;
   // Approximate (floating point) on purpose: it only decides whether the exact integer
   // arithmetic may run, so it must not itself overflow.
-  const beatsNow = tl.beatOrigin + ((ghostNow - tl.timeOrigin) * MICRO_BEATS_PER_BEAT) / clampMicrosPerBeat(tl.tempo);
+  const beatsNow = tl.beatOrigin + ((ghostNow - tl.timeOrigin) * MICRO_BEATS_PER_BEAT) / clampMicrosPerBeat(tl.microsPerBeat);
   if (!(Math.abs(beatsNow) <= MAX_MICRO_BEATS)) return `its beat now (${Math.round(beatsNow)} µb) is outside ±2^50 µb`;
   return undefined;
 }

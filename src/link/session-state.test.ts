@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { SessionState } from './session-state.ts';
 
 const make = (respectQuantum = false) =>
-  new SessionState({ timeline: { tempo: 500000, beatOrigin: 0, timeOrigin: 1_000_000 }, respectQuantum });
+  new SessionState({ timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 1_000_000 }, respectQuantum });
 
 test('NaN, ±Infinity and non-numbers are rejected with the accepted range', () => {
   const s = make();

@@ -97,8 +97,8 @@ export class SessionState {
   /** Tempo in bpm, within [20, 999]. */
   get tempo(): number {
     const bpm = this.localBpm;
-    if (bpm !== undefined && bpmToMicrosPerBeat(bpm) === this.tl.tempo) return clampBpm(bpm);
-    return microsPerBeatToBpm(this.tl.tempo);
+    if (bpm !== undefined && bpmToMicrosPerBeat(bpm) === this.tl.microsPerBeat) return clampBpm(bpm);
+    return microsPerBeatToBpm(this.tl.microsPerBeat);
   }
 
   /** Whether the transport is playing. */
@@ -165,7 +165,7 @@ export class SessionState {
     const q = quantumMicroBeats(quantum);
     const shift = b - toPhaseEncodedBeats(this.tl, t, q);
     // Translate the whole line (raw beats and phase reference together) by `shift` beats.
-    const timeShift = mulDivRound(shift, this.tl.tempo, 1_000_000);
+    const timeShift = mulDivRound(shift, this.tl.microsPerBeat, 1_000_000);
     this.tl = { ...this.tl, timeOrigin: this.tl.timeOrigin - timeShift };
   }
 

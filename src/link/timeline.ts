@@ -61,23 +61,23 @@ export function mulDivRound(a: number, m: number, d: number): number {
 
 /** Beats (µb) on `tl` at time `t` (µs). */
 export function beatsAtTime(tl: Timeline, t: number): number {
-  return tl.beatOrigin + mulDivRound(t - tl.timeOrigin, MICRO_BEATS_PER_BEAT, tl.tempo);
+  return tl.beatOrigin + mulDivRound(t - tl.timeOrigin, MICRO_BEATS_PER_BEAT, tl.microsPerBeat);
 }
 
 /** Time (µs) of beat `b` (µb) on `tl`. */
 export function timeAtBeats(tl: Timeline, b: number): number {
-  return tl.timeOrigin + mulDivRound(b - tl.beatOrigin, tl.tempo, MICRO_BEATS_PER_BEAT);
+  return tl.timeOrigin + mulDivRound(b - tl.beatOrigin, tl.microsPerBeat, MICRO_BEATS_PER_BEAT);
 }
 
 /** The same line at another tempo, continuous at `atTime` and keeping its beat origin. */
-export function withTempoAt(tl: Timeline, tempo: number, atTime: number): Timeline {
+export function withTempoAt(tl: Timeline, microsPerBeat: number, atTime: number): Timeline {
   const beats = beatsAtTime(tl, atTime);
-  return { tempo, beatOrigin: tl.beatOrigin, timeOrigin: atTime - mulDivRound(beats - tl.beatOrigin, tempo, MICRO_BEATS_PER_BEAT) };
+  return { microsPerBeat, beatOrigin: tl.beatOrigin, timeOrigin: atTime - mulDivRound(beats - tl.beatOrigin, microsPerBeat, MICRO_BEATS_PER_BEAT) };
 }
 
 /** Moves every time of `tl` by `deltaMicros` (e.g. host ↔ ghost with slope 1). */
 export function shiftTime(tl: Timeline, deltaMicros: number): Timeline {
-  return { tempo: tl.tempo, beatOrigin: tl.beatOrigin, timeOrigin: tl.timeOrigin + deltaMicros };
+  return { microsPerBeat: tl.microsPerBeat, beatOrigin: tl.beatOrigin, timeOrigin: tl.timeOrigin + deltaMicros };
 }
 
 /** Clamps a wire tempo into [20, 999] bpm: 60060..3000000 µs/beat. */

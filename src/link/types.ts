@@ -7,11 +7,11 @@
 export type NodeId = string;
 
 /**
- * A timeline (link-wire-spec 02 §6): `tempo` in µs per beat, `beatOrigin` in micro-beats,
+ * A timeline (link-wire-spec 02 §6): `microsPerBeat` (the wire's tempo field), `beatOrigin` in micro-beats,
  * `timeOrigin` in µs (ghost time on the wire, host time in an application timeline).
  */
 export interface Timeline {
-  readonly tempo: number;
+  readonly microsPerBeat: number;
   readonly beatOrigin: number;
   readonly timeOrigin: number;
 }
@@ -46,7 +46,7 @@ export function nodeIdToBytes(id: NodeId): Uint8Array {
 export const DEFAULT_START_STOP: StartStopState = Object.freeze({ isPlaying: false, beats: 0, timestamp: 0 });
 
 export function sameTimeline(a: Timeline, b: Timeline): boolean {
-  return a.tempo === b.tempo && a.beatOrigin === b.beatOrigin && a.timeOrigin === b.timeOrigin;
+  return a.microsPerBeat === b.microsPerBeat && a.beatOrigin === b.beatOrigin && a.timeOrigin === b.timeOrigin;
 }
 
 export function sameStartStop(a: StartStopState, b: StartStopState): boolean {

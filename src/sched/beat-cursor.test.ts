@@ -8,7 +8,7 @@ import { stepsInRange, stepTime } from './grid.ts';
 const T0 = 1_000_000_000_000;
 
 test('consecutive windows on an unchanged timeline cover consecutive beats', () => {
-  const s = new SessionState({ timeline: { tempo: 500_000, beatOrigin: 0, timeOrigin: T0 } });
+  const s = new SessionState({ timeline: { microsPerBeat: 500_000, beatOrigin: 0, timeOrigin: T0 } });
   const c = new BeatCursor(4, 70_000);
   const a = c.advance(s, T0, T0 + 30_000);
   const b = c.advance(s, T0 + 30_000, T0 + 41_000);
@@ -20,7 +20,7 @@ test('consecutive windows on an unchanged timeline cover consecutive beats', () 
 });
 
 test('a tempo change is continuous, a renumbering shifts, a phase jump is reported', () => {
-  const s1 = new SessionState({ timeline: { tempo: 500_000, beatOrigin: 0, timeOrigin: T0 } });
+  const s1 = new SessionState({ timeline: { microsPerBeat: 500_000, beatOrigin: 0, timeOrigin: T0 } });
   const c = new BeatCursor(4, 70_000);
   c.advance(s1, T0, T0 + 30_000);
   const s2 = s1.clone();
@@ -42,7 +42,7 @@ test('property: random window sizes, wake-up delays and tempo changes hand out e
     const rnd = new SeededRandom(seed);
     const lookahead = 5_000 + Math.floor(rnd.float() * 60_000);
     const interval = 1_000 + Math.floor(rnd.float() * (lookahead - 1_000));
-    let s = new SessionState({ timeline: { tempo: 60_060 + Math.floor(rnd.float() * 2_000_000), beatOrigin: 0, timeOrigin: T0 } });
+    let s = new SessionState({ timeline: { microsPerBeat: 60_060 + Math.floor(rnd.float() * 2_000_000), beatOrigin: 0, timeOrigin: T0 } });
     const c = new BeatCursor(4, 2 * lookahead + interval);
     let now = T0;
     let horizon = T0;

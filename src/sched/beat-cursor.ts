@@ -45,7 +45,7 @@ export interface BeatWindow {
 }
 
 function sameLine(a: Timeline, b: Timeline): boolean {
-  return a.tempo === b.tempo && a.beatOrigin === b.beatOrigin && a.timeOrigin === b.timeOrigin;
+  return a.microsPerBeat === b.microsPerBeat && a.beatOrigin === b.beatOrigin && a.timeOrigin === b.timeOrigin;
 }
 
 export class BeatCursor {
@@ -100,7 +100,7 @@ export class BeatCursor {
     } else if (sameLine(prev, tl)) {
       change = 'none';
       from = this.toBeat;
-    } else if (prev.tempo === tl.tempo && prev.timeOrigin === tl.timeOrigin) {
+    } else if (prev.microsPerBeat === tl.microsPerBeat && prev.timeOrigin === tl.timeOrigin) {
       change = 'renumbered';
       shift = beatBoundary(state, this.horizon, q) - beatBoundary(prevState, this.horizon, q);
       from = this.toBeat + shift;
@@ -109,7 +109,7 @@ export class BeatCursor {
       // have left it a little ahead of or behind the line).
       const atHorizon = beatBoundary(state, this.horizon, q);
       const moved = atHorizon - beatBoundary(prevState, this.horizon, q);
-      const perMicro = Math.max(1 / prev.tempo, 1 / tl.tempo) * MICRO_BEATS_PER_BEAT;
+      const perMicro = Math.max(1 / prev.microsPerBeat, 1 / tl.microsPerBeat) * MICRO_BEATS_PER_BEAT;
       // A change at any time since `slack` before the horizon, up to the end of this window.
       const tolerance = Math.max(this.slackMicros, toMicros - this.horizon) * perMicro + 2;
       if (Math.abs(moved) <= tolerance) {

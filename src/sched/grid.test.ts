@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SessionState } from '../link/session-state.ts';
 import { beatBoundary, ceilToMultiple, alignUpTo, firstStepAtOrAfter, nextQuantumBoundary, stepMicroBeats, stepsInRange, stepTime } from './grid.ts';
 
-const state = (tempo: number, timeOrigin = 1_000_000_000_000, beatOrigin = 0) => new SessionState({ timeline: { tempo, beatOrigin, timeOrigin } });
+const state = (tempo: number, timeOrigin = 1_000_000_000_000, beatOrigin = 0) => new SessionState({ timeline: { microsPerBeat: tempo, beatOrigin, timeOrigin } });
 
 test('step n of a 24-per-beat grid is at timeAtBeat(n / 24)', () => {
   const s = state(500_000);

@@ -14,7 +14,7 @@ export const discoverySamples: Record<string, DiscoveryMessage> = {
     groupId: 0,
     nodeId: '6841524e5a542331',
     state: {
-      timeline: { tempo: 500000, beatOrigin: 999842, timeOrigin: 0 },
+      timeline: { microsPerBeat: 500000, beatOrigin: 999842, timeOrigin: 0 },
       sessionId: '6841524e5a542331',
       startStop: { isPlaying: false, beats: 0, timestamp: 0 },
       measurementV4: { address: '127.0.0.1', port: 42802 },
@@ -26,7 +26,7 @@ export const discoverySamples: Record<string, DiscoveryMessage> = {
     groupId: 0,
     nodeId: '0123456789abcdef',
     state: {
-      timeline: { tempo: 483871, beatOrigin: -7004328, timeOrigin: -3002074 },
+      timeline: { microsPerBeat: 483871, beatOrigin: -7004328, timeOrigin: -3002074 },
       sessionId: 'fedcba9876543210',
       startStop: { isPlaying: true, beats: 9010386, timestamp: 4005123 },
       measurementV4: { address: '192.168.77.1', port: 65535 },
@@ -46,7 +46,7 @@ export const discoverySamples: Record<string, DiscoveryMessage> = {
     groupId: 0,
     nodeId: '0000000000000000',
     state: {
-      timeline: { tempo: 60060, beatOrigin: MAX, timeOrigin: -MAX },
+      timeline: { microsPerBeat: 60060, beatOrigin: MAX, timeOrigin: -MAX },
       sessionId: 'ffffffffffffffff',
       startStop: { isPlaying: false, beats: -MAX, timestamp: MAX },
       measurementV6: { address: '::', port: 12345 },

@@ -38,7 +38,7 @@ import { loadPcap, udpDatagrams } from '../helpers/pcap.ts';
 
 const GROUP: Endpoint = { address: MULTICAST_GROUP_V4, port: DISCOVERY_PORT };
 const OWN_PREFIX = '127.66.';
-const PLAIN_TIMELINE: Timeline = { tempo: 500_000, beatOrigin: 0, timeOrigin: 0 };
+const PLAIN_TIMELINE: Timeline = { microsPerBeat: 500_000, beatOrigin: 0, timeOrigin: 0 };
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const key = (e: Endpoint) => `${e.address}:${e.port}`;
@@ -244,7 +244,7 @@ async function dupid(args: { nodeId: NodeId }): Promise<object> {
   const t = theTarget();
   for (let i = 0; i < 20; i++) {
     send(mainSock, alive(args.nodeId, {
-      timeline: { tempo: 300_000, beatOrigin: t.timeline.beatOrigin + 1_000_000 * (i + 1), timeOrigin: t.timeline.timeOrigin },
+      timeline: { microsPerBeat: 300_000, beatOrigin: t.timeline.beatOrigin + 1_000_000 * (i + 1), timeOrigin: t.timeline.timeOrigin },
       sessionId: t.sessionId, measurementV4: { address: mainSock.address, port: mainSock.port },
     }), t.from);
     await sleep(50);

@@ -22,7 +22,7 @@ function pair() {
 const alive = (nodeId: string, over: Partial<Parameters<typeof encodeDiscovery>[0]> = {}, state = {}) =>
   encodeDiscovery({
     type: MessageType.Alive, ttl: 5, groupId: 0, nodeId,
-    state: { timeline: { tempo: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId: nodeId, measurementV4: { address: '127.0.9.9', port: 9 }, ...state },
+    state: { timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId: nodeId, measurementV4: { address: '127.0.9.9', port: 9 }, ...state },
     ...over,
   });
 
@@ -52,8 +52,8 @@ test('malformed, truncated, oversized, wrong-version and wrong-group datagrams a
 test('pongs from strangers and absurd timelines are dropped with a warning', () => {
   const { w, a } = pair();
   w.net.inject(a.host, 40001, encodeMeasurement({ type: PONG, sessionId: '0000000000000001', ghostTime: 5, hostTime: 7 }));
-  w.net.inject(a.host, DISCOVERY_PORT, alive('1111111111111111', {}, { timeline: { tempo: 0, beatOrigin: 0, timeOrigin: 0 } }));
-  w.net.inject(a.host, DISCOVERY_PORT, alive('2222222222222222', {}, { timeline: { tempo: 500000, beatOrigin: 9007199254740991, timeOrigin: -9007199254740991 } }));
+  w.net.inject(a.host, DISCOVERY_PORT, alive('1111111111111111', {}, { timeline: { microsPerBeat: 0, beatOrigin: 0, timeOrigin: 0 } }));
+  w.net.inject(a.host, DISCOVERY_PORT, alive('2222222222222222', {}, { timeline: { microsPerBeat: 500000, beatOrigin: 9007199254740991, timeOrigin: -9007199254740991 } }));
   const huge = alive('3333333333333333');
   // beatOrigin beyond 2^53 on the wire: set the i64 to 0x7fff…
   huge.set([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 20 + 8 + 8);

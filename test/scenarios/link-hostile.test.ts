@@ -39,7 +39,7 @@ const aliveBytes = (nodeId: NodeId, state: PeerState, ttl = 5, type: number = Me
   encodeDiscovery({ type, ttl, groupId: 0, nodeId, state });
 
 const foreignState = (sessionId: NodeId, mep: Endpoint, over: Partial<PeerState> = {}): PeerState => ({
-  timeline: { tempo: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId, measurementV4: mep, ...over,
+  timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId, measurementV4: mep, ...over,
 });
 
 /** An attacker host with one socket on `port`; `onDatagram` sees what reaches it. */
@@ -91,10 +91,10 @@ test('a timeline or start/stop stamp near 2^53 in our session is refused; we kee
   const session = a.link.session.sessionId;
   const huge = 2 ** 53 - 10;
   evil.send(aliveBytes('7700000000000003', foreignState(session, { address: evil.address, port: 7001 }, {
-    timeline: { tempo: 500000, beatOrigin: huge, timeOrigin: 0 },
+    timeline: { microsPerBeat: 500000, beatOrigin: huge, timeOrigin: 0 },
   })));
   evil.send(aliveBytes('7700000000000004', foreignState(session, { address: evil.address, port: 7001 }, {
-    timeline: { tempo: 500000, beatOrigin: 0, timeOrigin: huge },
+    timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: huge },
   })));
   const g = ghostNow(a);
   for (const st of [
@@ -272,7 +272,7 @@ test('two endpoints claiming one node id: the entry stays with its owner (no fli
   // b's own node id, from another endpoint, with another tempo.
   for (let i = 0; i < 20; i++) {
     impostor.send(aliveBytes(b.link.nodeId, foreignState(session, { address: impostor.address, port: 7007 }, {
-      timeline: { tempo: 300000, beatOrigin: a.link.session.timeline.beatOrigin + 1_000_000 * (i + 1), timeOrigin: ghostNow(a) },
+      timeline: { microsPerBeat: 300000, beatOrigin: a.link.session.timeline.beatOrigin + 1_000_000 * (i + 1), timeOrigin: ghostNow(a) },
     })));
     w.vt.advance(50_000);
   }
