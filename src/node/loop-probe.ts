@@ -23,10 +23,15 @@ export const MAX_WAKE_MICROS = 2_000;
 
 let lastActiveMs = Number.NaN;
 
+/** The busy time (µs) between two readings of the loop's cumulative active time (ms); 0 beyond the cap or unknown. */
+export function busyMicros(activeNowMs: number, activeThenMs: number): number {
+  const busy = (activeNowMs - activeThenMs) * 1000;
+  return busy >= 0 && busy <= MAX_WAKE_MICROS ? busy : 0;
+}
+
 /** µs the loop has worked (not slept) since the end of phaselock's last callback, capped. */
 export function busyMicrosSinceLastCallback(): number {
-  const busy = (performance.eventLoopUtilization().active - lastActiveMs) * 1000;
-  return busy >= 0 && busy <= MAX_WAKE_MICROS ? busy : 0;
+  return busyMicros(performance.eventLoopUtilization().active, lastActiveMs);
 }
 
 /** Call at the end of every phaselock callback (receive, timer). */
