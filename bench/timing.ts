@@ -16,7 +16,7 @@ import { Link } from '../src/node/link.ts';
 import { hrClock } from '../src/node/node-runtime.ts';
 import { openPreciseOutput } from '../src/node/precise-output.ts';
 import { nodePreciseTimers } from '../src/node/precise-timers.ts';
-import { MidiClockOut, LinkSequencer, RecordingOutput, clock as clockByte, noteOn, type MidiOutput } from '../src/midi/index.ts';
+import { MidiClockOut, LinkSequencer, RecordingOutput, midiClock as clockByte, noteOn, type MidiOutput } from '../src/midi/index.ts';
 
 const METHODS = {
   precise: 'phaselock, precise output (timing thread)',

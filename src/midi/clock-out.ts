@@ -41,7 +41,7 @@ import { alignUpTo, beatBoundary, ceilToMultiple, stepMicroBeats, stepsInRange, 
 import type { PreciseTimers } from '../sched/precise-timers.ts';
 import { setTransport, timeNotAfterBeat } from '../sched/transport.ts';
 import { TransportFollower } from '../sched/transport-follower.ts';
-import { clock as clockBytes, continueMsg, songPosition as sppBytes, start as startBytes, stop as stopBytes } from './encode.ts';
+import { midiClock as clockBytes, midiContinue as continueMsg, midiStart as startBytes, midiStop as stopBytes, songPosition as sppBytes } from './encode.ts';
 import type { MidiOutput } from './output.ts';
 
 export const TICKS_PER_BEAT = 24;

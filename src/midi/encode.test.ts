@@ -42,12 +42,12 @@ describe('MIDI encoders', () => {
 
   it('real-time messages are single preallocated bytes, identical on every call', () => {
     const table: [() => Uint8Array, number][] = [
-      [enc.clock, 0xf8],
-      [enc.start, 0xfa],
-      [enc.continueMsg, 0xfb],
-      [enc.stop, 0xfc],
+      [enc.midiClock, 0xf8],
+      [enc.midiStart, 0xfa],
+      [enc.midiContinue, 0xfb],
+      [enc.midiStop, 0xfc],
       [enc.activeSensing, 0xfe],
-      [enc.reset, 0xff],
+      [enc.midiReset, 0xff],
     ];
     for (const [fn, byte] of table) {
       assert.deepEqual(fn(), bytes(byte));
@@ -130,12 +130,12 @@ describe('encodeMessage', () => {
       [{ type: 'songselect', song: 5 }, enc.songSelect(5)],
       [{ type: 'mtcquarterframe', piece: 2, value: 9 }, enc.mtcQuarterFrame(2, 9)],
       [{ type: 'tunerequest' }, enc.tuneRequest()],
-      [{ type: 'clock' }, enc.clock()],
-      [{ type: 'start' }, enc.start()],
-      [{ type: 'continue' }, enc.continueMsg()],
-      [{ type: 'stop' }, enc.stop()],
+      [{ type: 'clock' }, enc.midiClock()],
+      [{ type: 'start' }, enc.midiStart()],
+      [{ type: 'continue' }, enc.midiContinue()],
+      [{ type: 'stop' }, enc.midiStop()],
       [{ type: 'activesensing' }, enc.activeSensing()],
-      [{ type: 'reset' }, enc.reset()],
+      [{ type: 'reset' }, enc.midiReset()],
       [{ type: 'sysex', data: [0xf0, 1, 2, 0xf7] }, bytes(0xf0, 1, 2, 0xf7)],
     ];
     for (const [init, expected] of cases) assert.deepEqual(encodeMessage(init), expected, init.type);

@@ -123,23 +123,23 @@ export function tuneRequest(): Uint8Array {
 
 // --- System real-time messages (shared preallocated arrays) ---
 
-/** F8: timing clock, 24 per quarter note. */
-export function clock(): Uint8Array {
+/** F8: timing clock, 24 per quarter note (the system real-time encoders are named `midi…`, as WebMIDI names their senders: `sendClock`, `sendStart`, …). */
+export function midiClock(): Uint8Array {
   return CLOCK_BYTES;
 }
 
 /** FA. */
-export function start(): Uint8Array {
+export function midiStart(): Uint8Array {
   return START_BYTES;
 }
 
-/** FB: continue (named `continueMsg` because `continue` is a reserved word). */
-export function continueMsg(): Uint8Array {
+/** FB: continue. */
+export function midiContinue(): Uint8Array {
   return CONTINUE_BYTES;
 }
 
 /** FC. */
-export function stop(): Uint8Array {
+export function midiStop(): Uint8Array {
   return STOP_BYTES;
 }
 
@@ -149,7 +149,7 @@ export function activeSensing(): Uint8Array {
 }
 
 /** FF: system reset. */
-export function reset(): Uint8Array {
+export function midiReset(): Uint8Array {
   return RESET_BYTES;
 }
 
@@ -191,12 +191,12 @@ export function encodeMessage(msg: MidiMessageInit): Uint8Array {
     case 'songselect': return songSelect(msg.song);
     case 'mtcquarterframe': return mtcQuarterFrame(msg.piece, msg.value);
     case 'tunerequest': return tuneRequest();
-    case 'clock': return clock();
-    case 'start': return start();
-    case 'continue': return continueMsg();
-    case 'stop': return stop();
+    case 'clock': return midiClock();
+    case 'start': return midiStart();
+    case 'continue': return midiContinue();
+    case 'stop': return midiStop();
     case 'activesensing': return activeSensing();
-    case 'reset': return reset();
+    case 'reset': return midiReset();
     case 'sysex': return sysex(msg.data);
     default: {
       const unknownType: unknown = (msg as { type?: unknown } | null)?.type;

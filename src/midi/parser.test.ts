@@ -36,12 +36,12 @@ const EVERY_KIND: MidiMessage[] = [
   { type: 'mtcquarterframe', piece: 7, value: 15, data: enc.mtcQuarterFrame(7, 15) },
   { type: 'mtcquarterframe', piece: 0, value: 1, data: enc.mtcQuarterFrame(0, 1) },
   { type: 'tunerequest', data: enc.tuneRequest() },
-  { type: 'clock', data: enc.clock() },
-  { type: 'start', data: enc.start() },
-  { type: 'continue', data: enc.continueMsg() },
-  { type: 'stop', data: enc.stop() },
+  { type: 'clock', data: enc.midiClock() },
+  { type: 'start', data: enc.midiStart() },
+  { type: 'continue', data: enc.midiContinue() },
+  { type: 'stop', data: enc.midiStop() },
   { type: 'activesensing', data: enc.activeSensing() },
-  { type: 'reset', data: enc.reset() },
+  { type: 'reset', data: enc.midiReset() },
   { type: 'sysex', data: enc.sysex([0x7e, 0x7f, 0x09, 0x01]) },
   { type: 'sysex', data: enc.sysex([]) },
 ];
@@ -140,7 +140,7 @@ describe('MidiParser interleaved real-time bytes', () => {
     const last = parser.push(bytes(0x7f, 0xf7, 0xf8));
     assert.deepEqual(last, [
       { type: 'sysex', data: bytes(0xf0, 0x43, 0x12, 0x00, 0x7f, 0xf7) },
-      { type: 'clock', data: enc.clock() },
+      { type: 'clock', data: enc.midiClock() },
     ]);
   });
 
@@ -155,7 +155,7 @@ describe('MidiParser chunking', () => {
   const stream = concat(
     enc.noteOn(1, 60, 100),
     bytes(62, 90), // running status
-    enc.clock(),
+    enc.midiClock(),
     enc.pitchBend(3, 12345),
     enc.sysex([1, 2, 3, 4]),
     enc.programChange(2, 9),

@@ -18,7 +18,7 @@
  */
 import { DecodeError } from '../core/errors.ts';
 import { intInRange } from '../core/checks.ts';
-import { activeSensing, clock, continueMsg, reset, start, stop, tuneRequest } from './encode.ts';
+import { activeSensing, midiClock, midiContinue, midiReset, midiStart, midiStop, tuneRequest } from './encode.ts';
 import type { MidiMessage, RealTimeMessage } from './messages.ts';
 
 export type MidiWarningReason =
@@ -55,14 +55,14 @@ const EOX = 0xf7;
 // One shared frozen message per real-time byte F8..FF (undefined F9 and FD are holes): the clock
 // byte arrives 24 times per quarter note, so emitting it must not allocate.
 const REAL_TIME: readonly (RealTimeMessage | undefined)[] = [
-  Object.freeze({ type: 'clock', data: clock() }),
+  Object.freeze({ type: 'clock', data: midiClock() }),
   undefined,
-  Object.freeze({ type: 'start', data: start() }),
-  Object.freeze({ type: 'continue', data: continueMsg() }),
-  Object.freeze({ type: 'stop', data: stop() }),
+  Object.freeze({ type: 'start', data: midiStart() }),
+  Object.freeze({ type: 'continue', data: midiContinue() }),
+  Object.freeze({ type: 'stop', data: midiStop() }),
   undefined,
   Object.freeze({ type: 'activesensing', data: activeSensing() }),
-  Object.freeze({ type: 'reset', data: reset() }),
+  Object.freeze({ type: 'reset', data: midiReset() }),
 ];
 const TUNE_REQUEST: MidiMessage = Object.freeze({ type: 'tunerequest', data: tuneRequest() });
 
