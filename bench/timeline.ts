@@ -5,7 +5,7 @@
 import { LinkPeer } from '../src/link/link-peer.ts';
 import { FakeNetwork } from '../src/testing/fake-network.ts';
 import { VirtualTime } from '../src/testing/virtual-time.ts';
-import { hrClock } from '../src/node/node-runtime.ts';
+import { hrClock } from '../src/node/link/node-runtime.ts';
 
 const net = new FakeNetwork(new VirtualTime());
 const host = net.addHost({ name: 'bench' });

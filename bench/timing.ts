@@ -12,10 +12,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { Link } from '../src/node/link.ts';
-import { hrClock } from '../src/node/node-runtime.ts';
-import { openPreciseOutput } from '../src/node/precise-output.ts';
-import { nodePreciseTimers } from '../src/node/precise-timers.ts';
+import { Link } from '../src/node/link/link.ts';
+import { hrClock } from '../src/node/link/node-runtime.ts';
+import { openPreciseOutput } from '../src/node/timing/precise-output.ts';
+import { nodePreciseTimers } from '../src/node/timing/precise-timers.ts';
 import { MidiClockOut, LinkSequencer, RecordingOutput, midiClock as clockByte, noteOn, type MidiOutput } from '../src/midi/index.ts';
 
 const METHODS = {
@@ -125,8 +125,8 @@ async function runChild(method: Method, seconds: number): Promise<Omit<Result, '
       } });
     }
     const opts = method === 'main-thread' ? { preciseTimers: nodePreciseTimers() } : {};
-    const clock = new MidiClockOut(link, output, opts);
-    const seq = new LinkSequencer(link, output, { ...opts, loop: { lengthBeats: 1 } });
+    const clock = new MidiClockOut(link, output, opts).open();
+    const seq = new LinkSequencer(link, output, { ...opts, loop: { lengthBeats: 1 } }).open();
     for (let i = 0; i < 4; i++) seq.scheduleNote(i / 4, 10, 42, 90, 0.1);
     const t0 = clock.start();
     await sleep((t0 - hrClock.micros()) / 1000);

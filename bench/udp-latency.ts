@@ -8,7 +8,7 @@
  *   Node receive overhead = (C → Node) − (C → C),  Node send overhead = (Node → C) − (C → C).
  * Their half-difference is the bias a Node peer's ping/pong midpoints would carry against a C
  * peer's. phaselock takes most of the receive overhead off per datagram, measured at run time
- * (src/node/loop-probe.ts): the row "C→Node, corrected" shows what is left (docs/link.md).
+ * (src/node/link/loop-probe.ts): the row "C→Node, corrected" shows what is left (docs/link.md).
  *
  *   node --import tsx bench/udp-latency.ts
  *
@@ -21,8 +21,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import dgram from 'node:dgram';
-import { busyMicrosSinceLastCallback, callbackEnded } from '../src/node/loop-probe.ts';
-import { hrClock, NodeNetwork } from '../src/node/node-runtime.ts';
+import { busyMicrosSinceLastCallback, callbackEnded } from '../src/node/link/loop-probe.ts';
+import { hrClock, NodeNetwork } from '../src/node/link/node-runtime.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COUNT = Number(process.env.COUNT ?? 400);

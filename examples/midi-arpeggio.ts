@@ -7,7 +7,7 @@ export const NOTES = [60, 64, 67, 72];
 
 export async function main(options: ExampleOptions = {}): Promise<ExampleResult> {
   const { link, output, finish } = setUp(options);
-  const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 4 } });
+  const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 4 } }).open();
   NOTES.forEach((note, beat) => seq.scheduleNote(beat, 1, note, 100, 0.9));
   return finish(await playFor(link, seq, options.durationMs ?? 8000));
 }

@@ -5,7 +5,7 @@ import { runIfMain, setUp, sleep, type ExampleOptions, type ExampleResult } from
 
 export async function main(options: ExampleOptions = {}): Promise<ExampleResult> {
   const { link, output, finish } = setUp(options);
-  const clock = new MidiClockOut(link, output, { quantum: 4, latencyMs: 0 });
+  const clock = new MidiClockOut(link, output, { quantum: 4, latencyMicros: 0 }).open();
   const startedAt = link.clock.micros();
   const downbeat = clock.start(); // next bar; beats before it are the count-in
   await sleep(Math.max(0, (options.durationMs ?? 8000) - (link.clock.micros() - startedAt) / 1000));

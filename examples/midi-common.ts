@@ -2,7 +2,7 @@
 // (`--duration <ms>` stops them, `--link` joins a real Link session, `--bpm <n>`); imported,
 // their `main()` records into a RecordingOutput and returns what was sent (tests do that).
 import { pathToFileURL } from 'node:url';
-import { Link } from '../src/index.ts';
+import { hrClock, Link, nodeTimers } from '../src/index.ts';
 import { FormattingOutput, RecordingOutput, type MidiOutput, type RecordedMessage } from '../src/midi/index.ts';
 
 export interface ExampleOptions {
@@ -69,7 +69,7 @@ export function runIfMain(url: string, main: (o: ExampleOptions) => Promise<Exam
   };
   const durationMs = Number(arg('--duration') ?? 8000);
   const bpm = Number(arg('--bpm') ?? 120);
-  const output = new FormattingOutput({ write: (line) => console.log(line), hideClock: process.argv.includes('--hide-clock') });
+  const output = new FormattingOutput({ write: (line) => console.log(line), clock: hrClock, timers: nodeTimers, hideClock: process.argv.includes('--hide-clock') });
   main({ durationMs, bpm, enableLink: process.argv.includes('--link'), output }).then(
     (r) => console.log(`done (${r.messages.length} messages recorded)`),
     (err: unknown) => {

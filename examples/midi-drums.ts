@@ -10,7 +10,7 @@ export const OPEN_HAT = 46;
 
 export async function main(options: ExampleOptions = {}): Promise<ExampleResult> {
   const { link, output, finish } = setUp(options);
-  const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 4 } });
+  const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 4 } }).open();
   for (const beat of [0, 2]) seq.scheduleNote(beat, 10, KICK, 120, 0.1);
   for (const beat of [1, 3]) seq.scheduleNote(beat, 10, SNARE, 110, 0.1);
   for (let i = 0; i < 7; i++) seq.scheduleNote(i / 2, 10, CLOSED_HAT, i % 2 ? 60 : 90, 0.05);

@@ -12,7 +12,7 @@ export function sweepValue(step: number): number {
 
 export async function main(options: ExampleOptions = {}): Promise<ExampleResult> {
   const { link, output, finish } = setUp(options);
-  const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 8 } });
+  const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 8 } }).open();
   for (let i = 0; i < 2 * STEPS; i++) seq.scheduleCc(i / 8, 1, 74, sweepValue(i));
   for (const note of [48, 55, 64]) seq.scheduleNote(0, 1, note, 80, 7.9);
   return finish(await playFor(link, seq, options.durationMs ?? 8000));

@@ -10,7 +10,7 @@ export const BARS = 4;
 
 export async function main(options: ExampleOptions = {}): Promise<ExampleResult> {
   const { link, output, finish } = setUp(options);
-  const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 4 } });
+  const seq = new LinkSequencer(link, output, { loop: { lengthBeats: 4 } }).open();
   for (const [beat, note, duration] of PATTERN) seq.scheduleNote(beat, 2, note, 96, duration);
   const t0 = seq.start();
   // Stop after exactly 4 bars (song beat 16), scheduled ahead: the 5th pass never starts.

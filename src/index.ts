@@ -3,12 +3,14 @@
  * Link's public vocabulary (`Link`, `SessionState`, `captureAppSessionState`, …).
  * @module
  */
-export { Link, type LinkOptions } from './node/link.ts';
+export { Link, type LinkOptions } from './node/link/link.ts';
 export { LinkPeer, type LinkEvents, type LinkLogger, type LinkPeerOptions } from './link/link-peer.ts';
 export { SessionState, type SessionStateInit } from './link/session-state.ts';
 export { PhaselockError, DecodeError, type PhaselockErrorCode } from './core/errors.ts';
-export type { Clock, Runtime, Timers } from './core/runtime.ts';
-export { hrClock } from './node/node-runtime.ts';
+export type { Clock, PreciseTimers, Runtime, Timers } from './core/runtime.ts';
+export type { TimelineSource, TimelineEvents, NetworkTimelineSource } from './sched/timeline-source.ts';
+export { LocalTimeline, type LocalTimelineOptions } from './sched/local-timeline.ts';
+export { hrClock, nodeTimers } from './node/host-clock.ts';
 // Node adapters for MIDI out at the instant (docs/timing.md §2): the timing thread, native ports,
 // main-thread precise timers. `phaselock/midi` and `phaselock/sched` stay free of Node I/O.
 export {
@@ -20,7 +22,7 @@ export {
   type PreciseOutputEvents,
   type SentReport,
   type TimingThreadGc,
-} from './node/precise-output.ts';
-export type { ThreadPriority } from './node/thread-priority.ts';
-export { openNativeMidiOutput, listNativeMidiOutputs, NativeMidiOutput } from './node/native-midi.ts';
-export { nodePreciseTimers, type NodePreciseTimersOptions } from './node/precise-timers.ts';
+} from './node/timing/precise-output.ts';
+export type { ThreadPriority } from './node/timing/thread-priority.ts';
+export { openNativeMidiOutput, listNativeMidiOutputs, NativeMidiOutput } from './node/midi/native-midi.ts';
+export { nodePreciseTimers, type NodePreciseTimersOptions } from './node/timing/precise-timers.ts';

@@ -10,16 +10,15 @@
  * @module
  */
 import type { TimerHandle, Timers } from '../core/runtime.ts';
-import type { LinkPeer } from '../link/link-peer.ts';
+import type { NetworkTimelineSource } from '../sched/timeline-source.ts';
 import type { SessionState } from '../link/session-state.ts';
 import {
   CARABINER_COMPAT_VERSION, LineFramer, MAX_LINE_LENGTH, STATUS_QUANTUM, formatBeatAtTime, formatLineTooLong,
   formatPhaseAtTime, formatStatus, formatTimeAtBeat, formatVersion, parseCommand, type Command, type Frame,
 } from './protocol.ts';
 
-/** What a session needs from a Link peer (phaselock's `Link` and `LinkPeer` fit). */
-export type CarabinerLink = Pick<LinkPeer,
-  'clock' | 'numPeers' | 'startStopSyncEnabled' | 'captureAppSessionState' | 'commitAppSessionState' | 'on' | 'off'>;
+/** What a session serves: a timeline shared over a network (phaselock's `Link`). */
+export type CarabinerLink = NetworkTimelineSource;
 
 export interface CarabinerSessionOptions {
   link: CarabinerLink;

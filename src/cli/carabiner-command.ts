@@ -4,7 +4,7 @@
  * @module
  */
 import { CARABINER_COMPAT_VERSION } from '../carabiner/protocol.ts';
-import { Link } from '../node/link.ts';
+import { Link } from '../node/link/link.ts';
 import type { CliCommand } from './args.ts';
 import { CarabinerServer } from './carabiner-server.ts';
 
@@ -63,8 +63,7 @@ export async function runCarabiner(cfg: CarabinerConfig): Promise<number> {
     process.stdout.off('error', stop).on('error', () => undefined);
     if (tty && !cfg.daemon && process.stdout.writable) process.stdout.write('\n');
     await server.close();
-    await link.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await link.close(); // resolves once the ByeBye is out
   }
   return 0;
 }

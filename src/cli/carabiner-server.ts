@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import { CarabinerSession, type CarabinerLink } from '../carabiner/session.ts';
-import { nodeTimers } from '../node/node-runtime.ts';
+import { nodeTimers } from '../node/link/node-runtime.ts';
 
 export interface CarabinerServerOptions {
   link: CarabinerLink;

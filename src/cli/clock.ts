@@ -24,10 +24,10 @@ export async function runClockCommand(args: readonly string[], io: CommandIo = {
   return withTargetAndLink('clock', a, a.bpm ?? 120, { out, err }, async (link, target) => {
     const clock = new MidiClockOut(link, target.output, {
       quantum: a.quantum,
-      latencyMs: a.latencyMs,
+      latencyMicros: a.latencyMs * 1000,
       clockWhileStopped: a.flags.has('--clock-while-stopped'),
       ...(target.preciseTimers ? { preciseTimers: target.preciseTimers } : {}),
-    });
+    }).open();
     const ms = (t: number) => `${((t - link.clock.micros()) / 1000).toFixed(1)} ms`;
     clock.on('start', (t) => out(`start (in ${ms(t)})`));
     clock.on('continue', (t, p) => out(`continue at song position ${p / 4} beats (in ${ms(t)})`));
@@ -37,8 +37,7 @@ export async function runClockCommand(args: readonly string[], io: CommandIo = {
     if (!a.flags.has('--no-start')) clock.start();
     await runUntil(a.durationMs, io.signal);
     clock.stop();
-    await new Promise((r) => setTimeout(r, 80));
-    clock.close();
+    await clock.close(); // Stop sent and delivered
     return 0;
   });
 }

@@ -4,12 +4,11 @@
  * virtual clock.
  * @module
  */
-import type { LinkPeer } from '../link/link-peer.ts';
+import type { NetworkTimelineSource } from '../sched/timeline-source.ts';
 import { TapTempo } from './tap-tempo.ts';
 
-/** What the live view needs from a Link peer (phaselock's `Link` and `LinkPeer` fit). */
-export type HutLink = Pick<LinkPeer,
-  'clock' | 'enable' | 'disable' | 'enabled' | 'numPeers' | 'startStopSyncEnabled' | 'captureAppSessionState' | 'commitAppSessionState'>;
+/** What the live view drives: a timeline shared over a network (phaselock's `Link`). */
+export type HutLink = NetworkTimelineSource;
 
 /** One snapshot of the session as the live view shows it. */
 export interface LiveStatus {

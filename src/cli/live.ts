@@ -5,7 +5,7 @@
  * and SIGHUP end it cleanly: the terminal is restored and Link's byebye is sent.
  * @module
  */
-import { Link } from '../node/link.ts';
+import { Link } from '../node/link/link.ts';
 import type { LiveConfig } from './args.ts';
 import { LinkHut } from './hut.ts';
 import { splitKeys } from './keys.ts';
@@ -171,8 +171,6 @@ export async function runLive(cfg: LiveConfig): Promise<number> {
     // Keep a listener: a write still in flight may fail with EPIPE after we are done.
     stdout.off('error', onStdoutError).on('error', () => undefined);
     stdin.pause();
-    await link.close(); // byebye on every interface
-    // Let the byebye datagrams leave before the process may exit.
-    await new Promise((r) => setTimeout(r, 50));
+    await link.close(); // resolves once the ByeBye is out on every interface
   }
 }

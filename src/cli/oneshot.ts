@@ -3,7 +3,7 @@
  * acts as soon as it is in the session, prints the result and leaves (byebye).
  * @module
  */
-import { Link } from '../node/link.ts';
+import { Link } from '../node/link/link.ts';
 import type { CliCommand, OneShotConfig } from './args.ts';
 import { captureStatus } from './hut.ts';
 import { formatJsonStatus, formatStatusText } from './status-format.ts';
@@ -72,8 +72,7 @@ export async function runOneShot(cmd: OneShot, io: Output = stdio): Promise<numb
     await sleep(LINGER_MS);
     return 0;
   } finally {
-    await link.close();
-    await sleep(20); // the byebye leaves before the process exits
+    await link.close(); // resolves once the ByeBye is out
   }
 }
 

@@ -7,10 +7,10 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { Link } from '../node/link.ts';
+import { Link } from '../node/link/link.ts';
 import { LinkSequencer } from '../midi/sequencer.ts';
 import { parseSmf } from '../midi/smf.ts';
-import { openTarget, type OpenedTarget } from '../node/midi-target.ts';
+import { openTarget, type OpenedTarget } from './midi-target.ts';
 
 export interface CommandIo {
   stdout?: (line: string) => void;
@@ -209,10 +209,10 @@ export async function runSeqCommand(args: readonly string[], io: CommandIo = {})
     const bars = Math.max(1, Math.ceil(song.lengthBeats / a.quantum - 1e-9));
     const seq = new LinkSequencer(link, target.output, {
       quantum: a.quantum,
-      latencyMs: a.latencyMs,
+      latencyMicros: a.latencyMs * 1000,
       ...(loop ? { loop: { lengthBeats: bars * a.quantum } } : {}),
       ...(target.preciseTimers ? { preciseTimers: target.preciseTimers } : {}),
-    });
+    }).open();
     seq.on('warning', (w) => err(`warning: ${w.message}`));
     seq.loadSmf(song);
     let ended!: () => void;
@@ -228,8 +228,7 @@ export async function runSeqCommand(args: readonly string[], io: CommandIo = {})
     void songEnd.then(() => songOver.abort());
     await runUntil(a.durationMs, io.signal, songOver.signal);
     if (seq.playing) seq.stop();
-    await new Promise((r) => setTimeout(r, 80));
-    seq.close();
+    await seq.close(); // note-offs sent and delivered
     out('stopped');
     return 0;
   });

@@ -19,15 +19,26 @@ export interface Timers {
   setTimeout(fn: () => void, delayMicros: number): TimerHandle;
 }
 
+/**
+ * "Call this function at that host instant" (for outputs that must be called at the instant).
+ * Plain Timers are one implementation (`timerPreciseTimers` in `phaselock/sched`: exact on
+ * VirtualTime, ±1–2 ms on an event loop); the Node runtime offers a precise one.
+ */
+export interface PreciseTimers {
+  /** Calls `fn` once, as close as the implementation can to host time `atMicros` (never before). */
+  callAt(fn: () => void, atMicros: number): TimerHandle;
+}
+
 export interface UdpRemote {
   address: string;
   port: number;
 }
 
 export interface UdpSocket {
-  /** Sends one datagram; errors are reported through the socket's `onError`. */
+  /** Sends one datagram; never throws: errors are reported through the socket's `onError`. */
   send(data: Uint8Array, port: number, address: string): void;
-  close(): void;
+  /** Closes once what was sent has gone out; the promise (if any) resolves then. */
+  close(): void | Promise<void>;
 }
 
 export interface UdpOpenOptions {
@@ -77,4 +88,6 @@ export interface Runtime {
   timers: Timers;
   network: Network;
   random: Random;
+  /** Precise timers on `clock`, when the runtime has better ones than `timers` (Node does). */
+  preciseTimers?: PreciseTimers;
 }

@@ -9,8 +9,10 @@
  * phase snaps to the session (≤ q/2 beats).
  * @module
  */
+import { startStopProblem, timelineProblem } from './plausibility.ts';
+import type { SessionState } from './session-state.ts';
 import { beatsAtTime, timeAtBeats } from './timeline.ts';
-import type { Timeline } from './types.ts';
+import type { StartStopState, Timeline } from './types.ts';
 
 /** Application timeline for session timeline `session`, ghost = host + `ghostOffset`. */
 export function appTimeline(session: Timeline, ghostOffset: number, beatOffset: number): Timeline {
@@ -39,4 +41,54 @@ export function sessionFromApp(app: Timeline, ghostOffset: number, now: number, 
 /** Whether two session timelines draw the same line (same tempo and beat-0 time). */
 export function sameLine(a: Timeline, b: Timeline): boolean {
   return a.microsPerBeat === b.microsPerBeat && timeAtBeats(a, 0) === timeAtBeats(b, 0);
+}
+
+/** What the session looks like to a commit: its line, ghost transform and start/stop stamp. */
+export interface SessionView {
+  timeline: Timeline;
+  ghostOffset: number;
+  /** The stamp of the start/stop state held (a local change stamps after it). */
+  startStopStamp: number;
+}
+
+/** What committing an application state changes (computed first, applied only if valid). */
+export interface CommitPlan {
+  /** The new session line, when the application changed tempo or grid. */
+  line?: Timeline;
+  /** The application's new beat magnitude (app timeline's beat origin). */
+  beatOffset?: number;
+  /** The application transport, when it changed. */
+  transport?: { isPlaying: boolean; time: number };
+  /** The start/stop state to gossip (with start/stop sync). */
+  startStop?: StartStopState;
+}
+
+/**
+ * Plans a commit of application state `state` at host time `now` (spec 02 §6 rules 2–3, §8):
+ * throws RangeError when the result could not be shared (plausibility.ts), changing nothing.
+ */
+export function planAppCommit(state: SessionState, session: SessionView, now: number, syncStartStop: boolean): CommitPlan {
+  const origin = state.origin;
+  const ghostNow = now + session.ghostOffset;
+  const c = state.timeline;
+  const plan: CommitPlan = {};
+  if (!origin || c.microsPerBeat !== origin.timeline.microsPerBeat || c.timeOrigin !== origin.timeline.timeOrigin) {
+    plan.line = sessionFromApp(c, session.ghostOffset, now, session.timeline.beatOrigin);
+    plan.beatOffset = c.beatOrigin;
+    const problem = timelineProblem(plan.line, ghostNow);
+    if (problem !== undefined) throw new RangeError(`commitAppSessionState: the timeline is outside what Link peers can share (${problem})`);
+  } else if (c.beatOrigin !== origin.timeline.beatOrigin) {
+    plan.beatOffset = c.beatOrigin;
+  }
+  if (!origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.timeForIsPlaying) {
+    const time = state.timeForIsPlaying();
+    plan.transport = { isPlaying: state.isPlaying, time };
+    if (syncStartStop) {
+      const beats = beatsAtTime(plan.line ?? session.timeline, time + session.ghostOffset);
+      plan.startStop = { isPlaying: state.isPlaying, beats, timestamp: Math.max(ghostNow, session.startStopStamp + 1) };
+      const problem = startStopProblem(plan.startStop, ghostNow);
+      if (problem !== undefined) throw new RangeError(`commitAppSessionState: the start/stop state is outside what Link peers can share (${problem})`);
+    }
+  }
+  return plan;
 }

@@ -216,21 +216,24 @@ export class Gateway {
   }
 
   /** Sends byebye, closes the sockets and forgets every peer. */
-  close(reason: 'closed' | 'vanished' = 'closed'): void {
-    if (this.closed) return;
+  /** Resolves when the sockets have sent what they owed (the ByeBye) and closed. */
+  close(reason: 'closed' | 'vanished' = 'closed'): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.byeBye(this.host.nodeId);
     this.closed = true;
     this.aliveTimer?.cancel();
     this.pruneTimer?.cancel();
     this.refusalTimer?.cancel();
+    const closing: Array<void | Promise<void>> = [];
     for (const s of [this.unicast, this.multicast, this.measure]) {
       try {
-        s?.close();
+        closing.push(s?.close());
       } catch (err) {
         this.host.warn('E_SOCKET', `closing a socket on ${this.address}: ${toError(err).message}`);
       }
     }
     for (const id of this.table.clear()) this.host.onPeerGone(this, id, reason);
+    return Promise.all(closing).then(() => undefined, () => undefined);
   }
 
   /** Loopback gateways enable multicast loopback (spec 01 §2) and span all of 127/8. */

@@ -1,25 +1,32 @@
 /**
  * The Link peer state machine (L1): sessions, election and merging, timeline and start/stop
  * gossip on top of gateways and measurements (link-wire-spec 01, 02 §7–§8). It runs on an
- * injected Runtime; `phaselock`'s `Link` class gives it the Node runtime.
+ * injected Runtime; `phaselock`'s `Link` class gives it the Node runtime. It is a
+ * `TimelineSource` (sched/timeline-source.ts): everything that consumes musical time takes it.
  *
  * Internally the session timeline is kept as on the wire (ghost time) plus the ghost
  * transform (`ghost = host + intercept`) and `beatOffset`: the application's beat magnitude
  * minus the session beat. The application sees the session grid (phase) and its own magnitude.
+ *
+ * Lifecycle: the constructor only wires; `enable()` joins the network, `disable()` leaves it
+ * (the timeline stays, local), `close()` leaves for good and resolves once the ByeBye is out.
  * @module
  */
-import { Emitter } from '../core/emitter.ts';
-import { WarningLimiter } from '../core/warning-limiter.ts';
-import { appTimeline, beatOffsetKeeping, sameLine, sessionFromApp } from './app-timeline.ts';
-import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
 import { finiteNumber } from '../core/checks.ts';
-import type { Clock, InterfaceAddress, Runtime, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
-import { Gateway, type GatewayHost, type GatewayPeer, type PeerGoneReason } from './gateway.ts';
-import { startStopProblem, timelineProblem } from './plausibility.ts';
+import { Emitter } from '../core/emitter.ts';
+import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
+import { timerPreciseTimers } from '../core/precise-timers.ts';
+import type { Clock, PreciseTimers, Runtime, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
+import { WarningLimiter } from '../core/warning-limiter.ts';
+import { appTimeline, beatOffsetKeeping, planAppCommit, sameLine } from './app-timeline.ts';
+import { GatewaySet } from './gateway-set.ts';
+import type { Gateway, GatewayHost, GatewayPeer, PeerGoneReason } from './gateway.ts';
+import { timelineProblem } from './plausibility.ts';
 import { SessionElection } from './session-election.ts';
 import { SessionState } from './session-state.ts';
+import { isDefaultStartStop, StartStopGossip } from './start-stop-gossip.ts';
 import { beatsAtTime, bpmToMicrosPerBeat, clampBpm, clampMicrosPerBeat, microsPerBeatToBpm, timeAtBeats } from './timeline.ts';
-import { DEFAULT_START_STOP, nodeIdFromBytes, sameStartStop, type NodeId, type StartStopState, type Timeline } from './types.ts';
+import { nodeIdFromBytes, type NodeId, type StartStopState, type Timeline } from './types.ts';
 
 export { JOIN_THRESHOLD_MICROS, MAX_KNOWN_SESSIONS, REMEASURE_MICROS } from './session-election.ts';
 export const RESCAN_MICROS = 5_000_000;
@@ -54,10 +61,14 @@ export interface LinkEvents {
   tempo: [bpm: number];
   playing: [isPlaying: boolean];
   warning: [error: PhaselockError];
+  close: [];
 }
 
 export class LinkPeer extends Emitter<LinkEvents> {
   readonly clock: Clock;
+  readonly timers: Timers;
+  /** Timers calling at the exact host instant: the runtime's own, or its plain timers. */
+  readonly preciseTimers: PreciseTimers;
   protected readonly rt: Runtime;
   private ownId: NodeId;
   private sessionId: NodeId;
@@ -66,30 +77,32 @@ export class LinkPeer extends Emitter<LinkEvents> {
   private timeline: Timeline;
   private intercept: number;
   private beatOffset = 0;
-  private sessionStartStop: StartStopState = DEFAULT_START_STOP;
+  private readonly startStop = new StartStopGossip();
   private app = { isPlaying: false, time: 0 };
   private localBpm: number;
   private syncStartStop: boolean;
-  private readonly interfaceFilter: string[] | undefined;
   private readonly logger: LinkLogger | undefined;
   private readonly yieldTies: boolean;
-  private readonly gateways = new Map<string, Gateway>();
+  private readonly gateways: GatewaySet;
   private readonly election: SessionElection;
-  private readonly lastPeerStartStop = new Map<NodeId, StartStopState>();
   private client: { timeline: Timeline; source: Timeline; intercept: number; offset: number } | undefined;
   private scanTimer: TimerHandle | undefined;
   private isEnabled = false;
+  private isClosed = false;
+  /** Gateways closing (ByeBye on its way); `close()` waits for them. */
+  private closing: Promise<void> = Promise.resolve();
   private reportedPeers = 0;
   private reportedTempo: number;
   private readonly warnings = new WarningLimiter(WARNINGS_PER_SECOND);
   private lastRerollAt = -Infinity;
-  /** What the gateways call back into; kept off the public surface. */
-  private readonly gatewayHost: GatewayHost;
+  private interfaceComplaint = '';
 
   constructor(runtime: Runtime, options: LinkPeerOptions = {}) {
     super();
     this.rt = runtime;
     this.clock = runtime.clock;
+    this.timers = runtime.timers;
+    this.preciseTimers = runtime.preciseTimers ?? timerPreciseTimers(runtime.clock, runtime.timers);
     const bpm = clampBpm(finiteNumber('bpm', options.bpm ?? 120));
     this.localBpm = bpm;
     this.reportedTempo = bpm;
@@ -97,43 +110,14 @@ export class LinkPeer extends Emitter<LinkEvents> {
     if (options.interfaces !== undefined && (!Array.isArray(options.interfaces) || options.interfaces.some((i) => typeof i !== 'string'))) {
       throw new TypeError('interfaces must be an array of interface names or IPv4 addresses');
     }
-    this.interfaceFilter = options.interfaces;
     this.logger = options.logger;
     this.yieldTies = options.yieldTies === true;
     this.ownId = this.newNodeId();
     this.sessionId = this.ownId;
     this.intercept = -this.clock.micros();
     this.timeline = { microsPerBeat: bpmToMicrosPerBeat(bpm), beatOrigin: 0, timeOrigin: 0 };
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
-    this.election = new SessionElection({
-      clock: this.clock,
-      timers: runtime.timers,
-      get active() { return self.isEnabled; },
-      get sessionId() { return self.sessionId; },
-      get ghostOffset() { return self.intercept; },
-      get founder() { return self.founded; },
-      get alone() { return self.numPeers === 0; },
-      get sendLatencyMicros() { return runtime.network.latency?.sendMicros ?? 0; },
-      gateways: () => this.gateways.values(),
-      join: (id, timeline, ghostOffset) => this.join(id, timeline, ghostOffset),
-      remeasured: (ghostOffset) => this.setIntercept(ghostOffset),
-      debug: (m) => this.logger?.debug?.(m),
-      warn: (code, m) => this.warn(code, m),
-    });
-    this.gatewayHost = {
-      get nodeId() { return self.nodeId; },
-      get sessionId() { return self.sessionId; },
-      peerState: () => ({ timeline: this.timeline, sessionId: this.sessionId, startStop: this.sessionStartStop }),
-      get ghostOffset() { return self.intercept; },
-      isOwnEndpoint: (from) => [...this.gateways.values()].some((g) => g.isOwnEndpoint(from)),
-      onPeerState: (gw, peer) => this.onPeerState(gw, peer),
-      onPeerGone: (gw, nodeId, reason) => this.onPeerGone(gw, nodeId, reason),
-      onPong: (gw, pong, from, at) => this.election.pong(gw, pong, from, at),
-      onDuplicateId: (gw, from) => this.onDuplicateId(gw, from),
-      warn: (code, m) => this.warn(code, m),
-      debug: (m) => this.logger?.debug?.(m),
-    };
+    this.gateways = new GatewaySet(runtime, this.gatewayHost(), options.interfaces);
+    this.election = this.makeElection();
   }
 
   /** Our node id (it changes when we found a session, and when another peer announces it). */
@@ -145,18 +129,13 @@ export class LinkPeer extends Emitter<LinkEvents> {
     return this.isEnabled;
   }
 
-  /** The protocol timers of the runtime this peer runs on (schedulers share them). */
-  get timers(): Timers {
-    return this.rt.timers;
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   /** Peers in our session (not counting ourselves). */
   get numPeers(): number {
-    const ids = new Set<NodeId>();
-    for (const gw of this.gateways.values()) {
-      for (const p of gw.peers.values()) if (p.state.sessionId === this.sessionId) ids.add(p.nodeId);
-    }
-    return ids.size;
+    return this.gateways.peersIn(this.sessionId);
   }
 
   /**
@@ -164,7 +143,7 @@ export class LinkPeer extends Emitter<LinkEvents> {
    * (`ghost = host + ghostOffsetMicros`) and the session timeline as gossiped.
    */
   get session(): { nodeId: NodeId; sessionId: NodeId; ghostOffsetMicros: number; timeline: Timeline; startStop: StartStopState } {
-    return { nodeId: this.nodeId, sessionId: this.sessionId, ghostOffsetMicros: this.intercept, timeline: this.timeline, startStop: this.sessionStartStop };
+    return { nodeId: this.nodeId, sessionId: this.sessionId, ghostOffsetMicros: this.intercept, timeline: this.timeline, startStop: this.startStop.state };
   }
 
   get startStopSyncEnabled(): boolean {
@@ -175,8 +154,9 @@ export class LinkPeer extends Emitter<LinkEvents> {
     this.syncStartStop = on === true;
   }
 
-  /** Joins the network: founds a fresh session and starts discovery. */
+  /** Joins the network: founds a fresh session and starts discovery. Throws E_CLOSED once closed. */
   enable(): void {
+    this.assertOpen('enable');
     if (this.isEnabled) return;
     this.isEnabled = true;
     this.foundSession();
@@ -189,10 +169,27 @@ export class LinkPeer extends Emitter<LinkEvents> {
     this.isEnabled = false;
     this.scanTimer?.cancel();
     this.election.reset('disabled');
-    for (const gw of [...this.gateways.values()]) gw.close();
-    this.gateways.clear();
-    this.lastPeerStartStop.clear();
+    const closing = this.gateways.closeAll();
+    this.closing = Promise.all([this.closing, closing]).then(() => undefined);
+    this.startStop.clearPeers();
     this.updatePeerCount(false);
+  }
+
+  /**
+   * Leaves the network for good; resolves once the ByeBye has been sent and every socket closed.
+   * Emits `close` (pending `atBeat` promises reject with E_CLOSED). Idempotent.
+   */
+  async close(): Promise<void> {
+    if (!this.isClosed) {
+      this.disable();
+      this.isClosed = true;
+      this.emit('close');
+    }
+    await this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Session state for the application thread. Pure snapshot; change it and commit. */
@@ -214,41 +211,21 @@ export class LinkPeer extends Emitter<LinkEvents> {
    */
   commitAppSessionState(state: SessionState): void {
     if (!(state instanceof SessionState)) throw new TypeError('commitAppSessionState takes a SessionState');
-    const origin = state.origin;
-    const now = this.clock.micros();
-    const ghostNow = now + this.intercept;
-    const c = state.timeline;
-    const lineChanged = !origin || c.microsPerBeat !== origin.timeline.microsPerBeat || c.timeOrigin !== origin.timeline.timeOrigin;
-    const line = lineChanged ? sessionFromApp(c, this.intercept, now, this.timeline.beatOrigin) : this.timeline;
-    const problem = lineChanged ? timelineProblem(line, ghostNow) : undefined;
-    if (problem !== undefined) throw new RangeError(`commitAppSessionState: the timeline is outside what Link peers can share (${problem})`);
-    const transportChanged = !origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.timeForIsPlaying;
-    const time = state.timeForIsPlaying();
-    const st: StartStopState | undefined = transportChanged && this.syncStartStop
-      ? { isPlaying: state.isPlaying, beats: beatsAtTime(line, time + this.intercept), timestamp: Math.max(ghostNow, this.sessionStartStop.timestamp + 1) }
-      : undefined;
-    const stProblem = st && startStopProblem(st, ghostNow);
-    if (stProblem) throw new RangeError(`commitAppSessionState: the start/stop state is outside what Link peers can share (${stProblem})`);
-
+    const view = { timeline: this.timeline, ghostOffset: this.intercept, startStopStamp: this.startStop.state.timestamp };
+    const plan = planAppCommit(state, view, this.clock.micros(), this.syncStartStop);
     let announce = false;
-    if (lineChanged) {
-      this.beatOffset = c.beatOrigin;
-      announce = !sameLine(line, this.timeline);
-      this.timeline = line;
+    if (plan.beatOffset !== undefined) this.beatOffset = plan.beatOffset;
+    if (plan.line) {
+      announce = !sameLine(plan.line, this.timeline);
+      this.timeline = plan.line;
       this.localBpm = state.tempo;
-    } else if (c.beatOrigin !== origin.timeline.beatOrigin) {
-      this.beatOffset = c.beatOrigin;
     }
-    if (transportChanged) {
-      const wasPlaying = this.app.isPlaying;
-      this.app = { isPlaying: state.isPlaying, time };
-      if (wasPlaying !== state.isPlaying) this.emit('playing', state.isPlaying);
-    }
-    if (st) {
-      this.sessionStartStop = st;
+    if (plan.transport) this.setAppTransport(plan.transport.isPlaying, plan.transport.time);
+    if (plan.startStop) {
+      this.startStop.state = plan.startStop;
       announce = true;
     }
-    if (announce) this.announce();
+    if (announce) this.gateways.announce();
     this.emitTempoIfChanged();
   }
 
@@ -260,6 +237,63 @@ export class LinkPeer extends Emitter<LinkEvents> {
   /** Same as commitAppSessionState; safe to call from an audio callback (no I/O, no allocation beyond the message). */
   commitAudioSessionState(state: SessionState): void {
     this.commitAppSessionState(state);
+  }
+
+  protected override onListenerError(err: unknown): void {
+    if (this.listenerCount('warning') === 0) return;
+    this.warn('E_STATE', `an event listener threw: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  private assertOpen(what: string): void {
+    if (this.isClosed) throw new PhaselockError('E_CLOSED', `${what}: this Link was closed; create a new one`);
+  }
+
+  private warn(code: string, message: string): void {
+    const text = this.warnings.admit(message, this.clock.micros());
+    if (text === undefined) return;
+    this.logger?.warn?.(text);
+    this.emit('warning', new PhaselockError(code as PhaselockErrorCode, text));
+  }
+
+  // ---- wiring ---------------------------------------------------------------------------
+
+  /** What the gateways call back into; kept off the public surface. */
+  private gatewayHost(): GatewayHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      get nodeId() { return self.ownId; },
+      get sessionId() { return self.sessionId; },
+      get ghostOffset() { return self.intercept; },
+      peerState: () => ({ timeline: this.timeline, sessionId: this.sessionId, startStop: this.startStop.state }),
+      isOwnEndpoint: (from) => this.gateways.isOwnEndpoint(from),
+      onPeerState: (gw, peer) => this.onPeerState(gw, peer),
+      onPeerGone: (_gw, nodeId, reason) => this.onPeerGone(nodeId, reason),
+      onPong: (gw, pong, from, at) => this.election.pong(gw, pong, from, at),
+      onDuplicateId: (gw, from) => this.onDuplicateId(gw, from),
+      warn: (code, m) => this.warn(code, m),
+      debug: (m) => this.logger?.debug?.(m),
+    };
+  }
+
+  private makeElection(): SessionElection {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return new SessionElection({
+      clock: this.clock,
+      timers: this.timers,
+      get active() { return self.isEnabled; },
+      get sessionId() { return self.sessionId; },
+      get ghostOffset() { return self.intercept; },
+      get founder() { return self.founded; },
+      get alone() { return self.numPeers === 0; },
+      get sendLatencyMicros() { return self.rt.network.latency?.sendMicros ?? 0; },
+      gateways: () => this.gateways.values(),
+      join: (id, timeline, ghostOffset) => this.join(id, timeline, ghostOffset),
+      remeasured: (ghostOffset) => this.setIntercept(ghostOffset),
+      debug: (m) => this.logger?.debug?.(m),
+      warn: (code, m) => this.warn(code, m),
+    });
   }
 
   // ---- gateway callbacks ---------------------------------------------------------------
@@ -285,14 +319,14 @@ export class LinkPeer extends Emitter<LinkEvents> {
       if (tl.beatOrigin > this.timeline.beatOrigin) this.adoptTimeline(tl);
       this.onStartStop(peer.nodeId, peer.state.startStop);
     } else {
-      if (peer.state.startStop) this.lastPeerStartStop.set(peer.nodeId, peer.state.startStop);
+      this.startStop.remember(peer.nodeId, peer.state.startStop);
       this.election.heard(sessionId, tl, gw, gw.rank(peer));
     }
     this.updatePeerCount(true);
   }
 
-  private onPeerGone(_gw: Gateway, nodeId: NodeId, reason: PeerGoneReason): void {
-    if (![...this.gateways.values()].some((g) => g.peers.has(nodeId))) this.lastPeerStartStop.delete(nodeId);
+  private onPeerGone(nodeId: NodeId, reason: PeerGoneReason): void {
+    if (!this.gateways.knows(nodeId)) this.startStop.forget(nodeId);
     this.election.prune();
     // Losing the last peer founds a fresh session (spec 02 §7.3), also when their interface
     // vanished; not when we close the gateways ourselves (disable).
@@ -311,19 +345,17 @@ export class LinkPeer extends Emitter<LinkEvents> {
     const old = this.nodeId;
     this.ownId = this.newNodeId();
     this.warn('E_PROTOCOL', `${from.address}:${from.port} on ${gw.address} announces our node id ${old}; ours is now ${this.nodeId}`);
-    for (const g of this.gateways.values()) g.renamed(old);
+    this.gateways.renamed(old);
   }
 
-  private warn(code: string, message: string): void {
-    const text = this.warnings.admit(message, this.clock.micros());
-    if (text === undefined) return;
-    this.logger?.warn?.(text);
-    this.emit('warning', new PhaselockError(code as PhaselockErrorCode, text));
-  }
-
-  protected override onListenerError(err: unknown): void {
-    if (this.listenerCount('warning') === 0) return;
-    this.warn('E_STATE', `an event listener threw: ${err instanceof Error ? err.message : String(err)}`);
+  /** Start/stop gossip (spec 02 §8), relayed always, applied with start/stop sync. */
+  private onStartStop(peerId: NodeId, st: StartStopState | undefined): void {
+    const heard = this.startStop.heard(peerId, st, this.clock.micros() + this.intercept);
+    if (heard.kind === 'refused') this.warn('E_PROTOCOL', `peer ${peerId} announced a start/stop state phaselock cannot follow (${heard.problem}); ignored it`);
+    if (heard.kind !== 'adopted') return;
+    this.gateways.announce();
+    if (!this.syncStartStop || isDefaultStartStop(heard.state)) return;
+    this.setAppTransport(heard.state.isPlaying, timeAtBeats(this.timeline, heard.state.beats) - this.intercept);
   }
 
   // ---- sessions -----------------------------------------------------------------------
@@ -337,77 +369,60 @@ export class LinkPeer extends Emitter<LinkEvents> {
     return timeline;
   }
 
-  /** After the session line or transform moved: keep the application's raw beat continuous now. */
-  private keepBeatContinuous(before: Timeline): void {
+  /** Moves the session (line, transform) with `change`, keeping the application's raw beat continuous now. */
+  private moveSession(change: () => void): void {
+    const before = this.clientTimeline();
+    change();
     this.beatOffset = beatOffsetKeeping(before, this.timeline, this.intercept, this.clock.micros());
   }
 
   /** A fresh session of our own: new node id, ghost time 0 now, same tempo and phase (spec 02 §7.3). */
   private foundSession(): void {
-    const before = this.clientTimeline();
-    const now = this.clock.micros();
-    const sessionBeatNow = beatsAtTime(this.timeline, now + this.intercept);
-    this.ownId = this.newNodeId();
-    this.sessionId = this.ownId;
-    this.founded = true;
-    this.logger?.debug?.(`founding session ${this.sessionId}`);
-    this.intercept = -now;
-    this.timeline = { microsPerBeat: this.timeline.microsPerBeat, beatOrigin: sessionBeatNow, timeOrigin: 0 };
-    this.sessionStartStop = DEFAULT_START_STOP;
-    this.election.reset('new session');
-    this.keepBeatContinuous(before);
-    this.announce();
+    this.moveSession(() => {
+      const now = this.clock.micros();
+      const sessionBeatNow = beatsAtTime(this.timeline, now + this.intercept);
+      this.ownId = this.newNodeId();
+      this.sessionId = this.ownId;
+      this.founded = true;
+      this.logger?.debug?.(`founding session ${this.sessionId}`);
+      this.intercept = -now;
+      this.timeline = { microsPerBeat: this.timeline.microsPerBeat, beatOrigin: sessionBeatNow, timeOrigin: 0 };
+      this.startStop.reset();
+      this.election.reset('new session');
+    });
+    this.gateways.announce();
   }
 
   private adoptTimeline(tl: Timeline): void {
-    const before = this.clientTimeline();
-    this.timeline = tl;
-    this.keepBeatContinuous(before);
-    this.announce();
+    this.moveSession(() => { this.timeline = tl; });
+    this.gateways.announce();
     this.emitTempoIfChanged();
-  }
-
-  /** Start/stop gossip (spec 02 §8): edge-triggered per peer, latest timestamp wins, always relayed. */
-  private onStartStop(peerId: NodeId, st: StartStopState | undefined): void {
-    if (!st) return;
-    const last = this.lastPeerStartStop.get(peerId);
-    this.lastPeerStartStop.set(peerId, st);
-    if (last && sameStartStop(last, st)) return;
-    if (st.timestamp <= this.sessionStartStop.timestamp) return;
-    const problem = startStopProblem(st, this.clock.micros() + this.intercept);
-    if (problem !== undefined) {
-      this.warn('E_PROTOCOL', `peer ${peerId} announced a start/stop state phaselock cannot follow (${problem}); ignored it`);
-      return;
-    }
-    this.sessionStartStop = st;
-    this.announce();
-    if (!this.syncStartStop || sameStartStop(st, DEFAULT_START_STOP)) return;
-    const time = timeAtBeats(this.timeline, st.beats) - this.intercept;
-    const was = this.app.isPlaying;
-    this.app = { isPlaying: st.isPlaying, time };
-    if (was !== st.isPlaying) this.emit('playing', st.isPlaying);
   }
 
   private join(sessionId: NodeId, timeline: Timeline, ghostOffset: number): void {
     this.logger?.debug?.(`joining session ${sessionId} (ghost offset ${ghostOffset} µs), leaving ${this.sessionId}`);
-    const before = this.clientTimeline();
     const left = { sessionId: this.sessionId, timeline: this.timeline, ghostOffset: this.intercept };
-    this.sessionId = sessionId;
-    this.founded = false;
-    this.timeline = timeline;
-    this.intercept = ghostOffset;
-    this.sessionStartStop = DEFAULT_START_STOP;
-    this.keepBeatContinuous(before);
-    this.announce();
+    this.moveSession(() => {
+      this.sessionId = sessionId;
+      this.founded = false;
+      this.timeline = timeline;
+      this.intercept = ghostOffset;
+      this.startStop.reset();
+    });
+    this.gateways.announce();
     this.updatePeerCount(true);
     this.emitTempoIfChanged();
     this.election.joined(left, sessionId);
   }
 
   private setIntercept(intercept: number): void {
-    const before = this.clientTimeline();
-    this.intercept = intercept;
-    this.keepBeatContinuous(before);
+    this.moveSession(() => { this.intercept = intercept; });
+  }
+
+  private setAppTransport(isPlaying: boolean, time: number): void {
+    const was = this.app.isPlaying;
+    this.app = { isPlaying, time };
+    if (was !== isPlaying) this.emit('playing', isPlaying);
   }
 
   private updatePeerCount(mayReset: boolean): void {
@@ -432,38 +447,17 @@ export class LinkPeer extends Emitter<LinkEvents> {
     }
   }
 
-  private announce(): void {
-    for (const gw of this.gateways.values()) gw.announce();
-  }
-
   // ---- interfaces ---------------------------------------------------------------------
 
-  /**
-   * Opens gateways for new interfaces, closes vanished ones and reopens those whose sockets
-   * failed (a bind refused, a group not joined); repeats every 5 s (spec 01 §2).
-   */
+  /** Rescans the interfaces now and every 5 s (spec 01 §2); says so when none is usable. */
   private scan(): void {
     if (!this.isEnabled) return;
-    const wanted = new Map<string, InterfaceAddress>();
-    for (const i of this.rt.network.interfaces()) {
-      if (i.family !== 'IPv4') continue;
-      if (this.interfaceFilter && !this.interfaceFilter.some((f) => f === i.name || f === i.address)) continue;
-      wanted.set(i.address, i);
-    }
-    for (const [address, gw] of [...this.gateways]) {
-      if (wanted.has(address) && gw.failed === undefined) continue;
-      this.gateways.delete(address);
-      if (gw.failed !== undefined) this.logger?.debug?.(`reopening gateway ${address} (${gw.failed})`);
-      gw.close(wanted.has(address) ? 'closed' : 'vanished');
-    }
-    for (const [address, iface] of wanted) {
-      if (this.gateways.has(address)) continue;
-      const gw = new Gateway(this.rt, this.gatewayHost, iface);
-      this.gateways.set(address, gw);
-      gw.open();
-    }
+    const used = this.gateways.scan();
+    const complaint = used.length === 0 ? 'no usable network interface (none with an IPv4 address matches)' : '';
+    if (complaint && complaint !== this.interfaceComplaint) this.warn('E_UNAVAILABLE', `Link has ${complaint}: it will find no peers until one appears`);
+    this.interfaceComplaint = complaint;
     this.scanTimer?.cancel();
-    this.scanTimer = this.rt.timers.setTimeout(() => this.scan(), RESCAN_MICROS);
+    this.scanTimer = this.timers.setTimeout(() => this.scan(), RESCAN_MICROS);
   }
 
   private newNodeId(): NodeId {

@@ -32,8 +32,8 @@ for (const bpm of [20, 120, 999]) {
     const { vt, link } = offline(bpm);
     const rec = new RecordingOutput({ clock: vt });
     const instant = new RecordingOutput({ clock: vt, acceptsFutureTimestamps: false });
-    const a = new MidiClockOut(link, rec);
-    const b = new MidiClockOut(link, instant);
+    const a = new MidiClockOut(link, rec).open();
+    const b = new MidiClockOut(link, instant).open();
     vt.advance(12_345);
     const downbeat = a.start();
     const beats = bpm === 20 ? 6 : 40;
@@ -58,7 +58,7 @@ for (const bpm of [20, 120, 999]) {
 test('start() waits for the next bar: the count-in is visible as negative beats', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(link, rec);
+  const clock = new MidiClockOut(link, rec).open();
   vt.advance(1_234_567);
   const downbeat = clock.start();
   const s = link.captureAppSessionState();
@@ -75,7 +75,7 @@ test('start() waits for the next bar: the count-in is visible as negative beats'
 test('a tempo change committed at the horizon moves every later tick onto the new grid exactly (mid-bar, within a tick)', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(link, rec);
+  const clock = new MidiClockOut(link, rec).open();
   const downbeat = clock.start();
   vt.advance(downbeat - vt.micros() + 1_600_000); // beat 3.2: mid-bar
   const before = link.captureAppSessionState();
@@ -105,7 +105,7 @@ test('a tempo change committed now (inside the handed-out window) never duplicat
   for (const bpm of [60, 240, 999, 20]) {
     const { vt, link } = offline(120);
     const rec = new RecordingOutput();
-    const clock = new MidiClockOut(link, rec);
+    const clock = new MidiClockOut(link, rec).open();
     const downbeat = clock.start();
     vt.advance(downbeat - vt.micros() + 1_000_000 + 7_777);
     const s = link.captureAppSessionState();
@@ -131,7 +131,7 @@ test('a tempo change committed now (inside the handed-out window) never duplicat
 test('stop, song position and continue: Stop after the last tick, SPP before Continue, resume on the bar phase', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput({ clock: vt });
-  const clock = new MidiClockOut(link, rec);
+  const clock = new MidiClockOut(link, rec).open();
   const events: string[] = [];
   clock.on('start', () => events.push('start')).on('stop', () => events.push('stop'))
     .on('continue', (_t, p) => events.push(`continue ${p}`)).on('songposition', (p) => events.push(`spp ${p}`));
@@ -174,7 +174,7 @@ test('stop, song position and continue: Stop after the last tick, SPP before Con
 test('songPosition while running relocates: Stop, SPP, Continue on the next beat of the bar phase', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(link, rec);
+  const clock = new MidiClockOut(link, rec).open();
   const downbeat = clock.start();
   vt.advance(downbeat - vt.micros() + 1_100_000);
   rec.clear();
@@ -191,7 +191,7 @@ test('songPosition while running relocates: Stop, SPP, Continue on the next beat
 test('a phase jump (forceBeatAtTime) relocates with Stop, SPP, Continue on the next 16th of the new timeline', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(link, rec);
+  const clock = new MidiClockOut(link, rec).open();
   const downbeat = clock.start();
   vt.advance(downbeat - vt.micros() + 1_000_000);
   rec.clear();
@@ -223,7 +223,7 @@ test('a remote start starts our clock on its bar, and our stop stops the peer (s
   assert.ok(vt.runUntil(() => a.numPeers === 1 && b.numPeers === 1, 5_000_000));
   vt.advance(1_500_000);
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(a, rec);
+  const clock = new MidiClockOut(a, rec).open();
   // b starts quantized at its next bar, 0.3 s ahead.
   const sb = b.captureAppSessionState();
   const nowB = hb.runtime.clock.micros();
@@ -264,7 +264,7 @@ test('a clock created while the transport plays joins with SPP + Continue on the
   link.commitAppSessionState(s);
   vt.advance(3_333_333); // beat 6.67
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(link, rec);
+  const clock = new MidiClockOut(link, rec).open();
   vt.advance(500_000);
   const seq = names(rec.messages.slice(0, 3));
   assert.match(seq[0] as string, /^songposition 2[78]$/);
@@ -274,17 +274,17 @@ test('a clock created while the transport plays joins with SPP + Continue on the
   clock.close();
 });
 
-test('latency offset: every message goes out latencyMs early (late when negative)', () => {
-  for (const latencyMs of [7.5, -4]) {
+test('latency offset: every message goes out latencyMicros early (late when negative)', () => {
+  for (const latencyMicros of [7500, -4000]) {
     const { vt, link } = offline(120);
     const rec = new RecordingOutput({ clock: vt });
-    const clock = new MidiClockOut(link, rec, { latencyMs });
+    const clock = new MidiClockOut(link, rec, { latencyMicros }).open();
     const downbeat = clock.start();
     vt.advance(downbeat - vt.micros() + 1_000_000);
     const s = link.captureAppSessionState();
     assert.equal(downbeat, s.timeAtBeat(0, 4), 'start() returns when the downbeat sounds');
-    assert.equal(rec.withStatus(0xfa)[0]?.timeMicros, downbeat - latencyMs * 1000);
-    ticks(rec).forEach((m, i) => assert.equal(m.timeMicros, s.timeAtBeat(i / 24, 4) - latencyMs * 1000));
+    assert.equal(rec.withStatus(0xfa)[0]?.timeMicros, downbeat - latencyMicros);
+    ticks(rec).forEach((m, i) => assert.equal(m.timeMicros, s.timeAtBeat(i / 24, 4) - latencyMicros));
     assert.ok(rec.messages.every((m) => (m.calledAtMicros as number) <= m.timeMicros), 'still ahead of time');
     clock.close();
   }
@@ -296,7 +296,7 @@ test('late and jittery wake-ups never shift a tick (random timer delays)', () =>
   // Timers that fire up to 25 ms late: the lookahead shrinks, the grid does not move.
   const timers = { setTimeout: (fn: () => void, d: number) => vt.setTimeout(fn, d + Math.floor(rnd.float() * rnd.float() * 25_000)) };
   const rec = new RecordingOutput({ clock: vt });
-  const clock = new MidiClockOut(link, rec, { timers, lookaheadMs: 40, intervalMs: 5 });
+  const clock = new MidiClockOut(link, rec, { timers, lookaheadMicros: 40_000, intervalMicros: 5000 }).open();
   const downbeat = clock.start();
   vt.advance(downbeat - vt.micros() + 20_000_000);
   const s = link.captureAppSessionState();
@@ -309,7 +309,7 @@ test('late and jittery wake-ups never shift a tick (random timer delays)', () =>
 test('clockWhileStopped keeps ticking on the grid, with Start on a tick', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(link, rec, { clockWhileStopped: true });
+  const clock = new MidiClockOut(link, rec, { clockWhileStopped: true }).open();
   vt.advance(500_000);
   assert.ok(ticks(rec).length >= 20);
   const downbeat = clock.start();
@@ -325,7 +325,7 @@ test('clockWhileStopped keeps ticking on the grid, with Start on a tick', () => 
 test('close() sends Stop at once and schedules nothing more', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(link, rec);
+  const clock = new MidiClockOut(link, rec).open();
   const downbeat = clock.start();
   vt.advance(downbeat - vt.micros() + 300_000);
   clock.close();
@@ -339,7 +339,7 @@ test('close() sends Stop at once and schedules nothing more', () => {
 test('stop({ atBeat }) ends the clock exactly on that song beat: the last tick is just before it', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const clock = new MidiClockOut(link, rec);
+  const clock = new MidiClockOut(link, rec).open();
   const downbeat = clock.start();
   const stopAt = clock.stop({ atBeat: 4 });
   vt.advance(downbeat - vt.micros() + 3_000_000);

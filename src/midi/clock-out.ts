@@ -29,18 +29,16 @@
  * start/stop detection) is `sched/transport-follower.ts`.
  * @module
  */
-import { Emitter } from '../core/emitter.ts';
 import { nonNegative } from '../core/checks.ts';
 import { PhaselockError } from '../core/errors.ts';
-import type { Timers } from '../core/runtime.ts';
-import type { LinkPeer } from '../link/link-peer.ts';
 import type { SessionState } from '../link/session-state.ts';
 import { beatsToMicroBeats } from '../link/timeline.ts';
 import type { BeatWindow } from '../sched/beat-cursor.ts';
 import { alignUpTo, beatBoundary, ceilToMultiple, stepMicroBeats, stepsInRange, timeAtMicroBeats } from '../sched/grid.ts';
-import type { PreciseTimers } from '../sched/precise-timers.ts';
+import type { TimelineSource } from '../sched/timeline-source.ts';
 import { setTransport, timeNotAfterBeat } from '../sched/transport.ts';
-import { TransportFollower } from '../sched/transport-follower.ts';
+import { TransportPlayer, type TransportPlayerOptions } from '../sched/transport-player.ts';
+import { MidiLedger } from './midi-ledger.ts';
 import { midiClock as clockBytes, midiContinue as continueMsg, midiStart as startBytes, midiStop as stopBytes, songPosition as sppBytes } from './encode.ts';
 import type { MidiOutput } from './output.ts';
 
@@ -49,24 +47,12 @@ export const TICKS_PER_BEAT = 24;
 export const SIXTEENTH_MICRO_BEATS = 250_000;
 const MAX_SPP = 16383;
 
-export interface MidiClockOutOptions {
-  /** Beats per bar for quantized start and phase (default 4). */
-  quantum?: number;
-  /** Output latency (ms, may be negative): each message is sent at grid time − latency. */
-  latencyMs?: number;
-  /** Scheduler lookahead (ms, default 30). Also how long `stop()` may take to take effect. */
-  lookaheadMs?: number;
-  /** Scheduler wake interval (ms, default 10). */
-  intervalMs?: number;
+export interface MidiClockOutOptions extends TransportPlayerOptions {
   /** Keep sending ticks while stopped (some devices want a running clock), default false. */
   clockWhileStopped?: boolean;
-  /** Override the timers taken from the Link peer's runtime. */
-  timers?: Timers;
-  /** How outputs with `acceptsFutureTimestamps: false` are called at the instant. */
-  preciseTimers?: PreciseTimers;
 }
 
-/** Event times are Link (musical) times; the message went out `latencyMs` earlier. */
+/** Event times are timeline (musical) times; the message went out `latencyMicros` earlier. */
 export interface MidiClockOutEvents {
   /** Start scheduled for the downbeat at `timeMicros`. */
   start: [timeMicros: number];
@@ -100,15 +86,13 @@ interface Pending {
 /**
  * @example
  * const link = new Link({ bpm: 120 }); link.enable();
- * const clock = new MidiClockOut(link, await openPreciseOutput({ kind: 'native', port: 0 }), { latencyMs: 3 });
- * const startAt = clock.start(); // host µs of the downbeat
+ * const clock = new MidiClockOut(link, await openPreciseOutput({ kind: 'native', port: 0 }), { latencyMicros: 3000 });
+ * const startAt = clock.start(); // opens the clock; host µs of the downbeat
+ * // …
+ * await clock.close(); // Stop sent and delivered
  */
-export class MidiClockOut extends Emitter<MidiClockOutEvents> {
-  readonly quantum: number;
-  readonly latencyMicros: number;
+export class MidiClockOut extends TransportPlayer<MidiClockOutEvents> {
   readonly clockWhileStopped: boolean;
-  /** The lookahead loop, output and Link transport following; its `origin` is the Link beat (µb) of song position 0. */
-  private readonly transport: TransportFollower;
   private phase: Phase = 'stopped';
   private armed: Armed | undefined;
   /** Song position (µb, 16th-aligned) to resume from. */
@@ -116,24 +100,12 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
   /** Our own continue(): the transport start time and the song position it resumes. */
   private ownContinue: { ts: number; origin: number; position: number } | undefined;
   private relocateTo: number | undefined;
+  /** What the receiver was handed: whether its transport runs, after a withdrawal too. */
+  private readonly ledger = new MidiLedger();
 
-  constructor(
-    readonly link: LinkPeer,
-    readonly output: MidiOutput,
-    options: MidiClockOutOptions = {},
-  ) {
-    super();
-    this.transport = new TransportFollower(link, output, options, {
-      className: 'MidiClockOut',
-      warningPrefix: 'midi clock',
-      onWindow: (state, bw) => this.onWindow(state, bw),
-      warningListeners: () => this.listenerCount('warning'),
-      emitWarning: (e) => this.emit('warning', e),
-    });
-    this.quantum = this.transport.quantum;
-    this.latencyMicros = this.transport.latencyMicros;
+  constructor(source: TimelineSource, output: MidiOutput, options: MidiClockOutOptions = {}) {
+    super(source, output, options, { className: 'MidiClockOut', warningPrefix: 'midi clock' });
     this.clockWhileStopped = options.clockWhileStopped ?? false;
-    this.transport.run();
   }
 
   /** True from Start/Continue until Stop. */
@@ -146,48 +118,22 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
     return this.position / 1e6;
   }
 
-  /** Host time (µs) up to which messages were handed to the output. */
-  get horizonMicros(): number | undefined {
-    return this.transport.scheduler.horizonMicros;
-  }
-
-  /**
-   * Starts the Link transport on the next quantum boundary that can still be scheduled, and the
-   * clock with it. Returns the host time (µs) of the downbeat (beat 0) on the Link timeline —
-   * the Start message goes out `latencyMs` earlier. Commits to the Link session (peers start too
-   * with start/stop sync). While playing, returns the song start and changes nothing.
-   */
-  start(): number {
-    return this.transport.start(() => {
-      this.ownContinue = undefined;
-    });
-  }
-
-  /**
-   * Stops the Link transport where the scheduled ticks end (≤ lookahead from now), or at song
-   * beat `atBeat` if later; Stop follows the last tick. Returns the Link time (µs) of the stop
-   * (Stop goes out `latencyMs` earlier). No-op while stopped.
-   */
-  stop(options: { atBeat?: number } = {}): number {
-    return this.transport.stop(options);
-  }
-
   /**
    * Resumes from the stopped song position on the next beat having its phase in the bar:
    * SPP(position), Continue, tick. Starts the Link transport there. Returns the Link time (µs)
-   * of the resumed beat (Continue goes out `latencyMs` earlier).
+   * of the resumed beat (Continue goes out `latencyMicros` earlier).
    */
   continue(): number {
-    this.transport.assertOpen();
-    const s = this.link.captureAppSessionState();
+    this.open();
+    const s = this.source.captureAppSessionState();
     if (s.isPlaying) return this.transport.clock.micros();
     const q = beatsToMicroBeats(this.quantum);
     const from = beatBoundary(s, this.transport.earliestStartMicros(), this.quantum);
     const beat = q > 0 ? alignUpTo(from, this.position, q) : ceilToMultiple(from, SIXTEENTH_MICRO_BEATS);
     const ts = timeNotAfterBeat(s, beat, this.quantum);
     this.ownContinue = { ts, origin: beat - this.position, position: this.position };
-    setTransport(this.link, true, ts);
-    return timeAtMicroBeats(this.link.captureAppSessionState(), beat, this.quantum);
+    setTransport(this.source, true, ts);
+    return timeAtMicroBeats(this.source.captureAppSessionState(), beat, this.quantum);
   }
 
   /**
@@ -216,22 +162,25 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
     this.transport.scheduler.wake();
   }
 
-  /** Stops scheduling; sends Stop now if running. Does not stop the Link transport or close the output. */
-  close(): void {
-    this.transport.close((now) => {
-      if (this.sounding()) this.emitNow([{ time: now, sendNow: true, data: stopBytes(), after: () => this.emit('stop', now) }]);
-    });
-    this.phase = 'stopped';
+  protected override beforeStart(): void {
+    this.ownContinue = undefined;
   }
 
-  [Symbol.dispose](): void {
-    this.close();
+  /**
+   * At close: what was handed out for after now (ticks, a Start, a Stop) was withdrawn; if that
+   * leaves the receiver running, Stop now.
+   */
+  protected lastMessages(now: number): void {
+    this.ledger.withdraw(now + 1);
+    if (this.ledger.running) this.emitNow([{ time: now, sendNow: true, data: stopBytes(), after: () => this.emit('stop', now) }]);
+    this.phase = 'stopped';
   }
 
   // ---- windows --------------------------------------------------------------------------
 
   /** A window of the transport follower (which already shifted the origin of a renumbered timeline). */
-  private onWindow(state: SessionState, bw: BeatWindow): void {
+  protected onWindow(state: SessionState, bw: BeatWindow): void {
+    this.ledger.settle(this.transport.clock.micros());
     const out: Pending[] = [];
     if (bw.change === 'renumbered' && this.armed) this.armed.beat += bw.shiftMicroBeats;
     let from = bw.fromMicroBeats;
@@ -350,7 +299,8 @@ export class MidiClockOut extends Emitter<MidiClockOutEvents> {
   /** Hands messages (grid times) to the output at grid time − latency, never out of order. */
   private emitNow(out: Pending[]): void {
     for (const m of out) {
-      this.transport.deliverInOrder(m.sendNow ? m.time : m.time - this.latencyMicros, m.data);
+      const t = this.transport.deliverInOrder(m.sendNow ? m.time : m.time - this.latencyMicros, m.data);
+      this.ledger.record(t, m.data);
       m.after?.();
     }
   }

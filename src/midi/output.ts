@@ -1,30 +1,32 @@
 /**
- * MIDI outputs for the scheduler (L0/L1): the `MidiOutput` interface, a recording output for
- * tests and files, and a formatting output that writes one readable line per message.
+ * MIDI outputs for the scheduler (L0/L1): the `MidiOutput` contract, a recording output for
+ * tests, and a formatting output that writes one readable line per message.
  *
- * `MidiOutput.acceptsFutureTimestamps` chooses how the scheduler delivers:
- * - `false` — call `send` at the instant (native ports); the scheduler waits with
- *   `PreciseTimers`, or use the timing-thread output (`src/node/precise-output.ts`).
- * - `true` — call `send` ahead of time with the exact future time (RTP-MIDI, recorders).
+ * `MidiOutput` is the scheduler's output contract (sched/output-dispatcher.ts):
+ * - instant (`acceptsFutureTimestamps: false`) — `send` is called at the instant (native ports);
+ *   the scheduler waits with `PreciseTimers`, or use the timing-thread output
+ *   (`src/node/timing/precise-output.ts`);
+ * - timestamped (`acceptsFutureTimestamps: true`) — `send` is called ahead with the exact
+ *   future time (RTP-MIDI, the timing thread, recorders), and `cancelFrom(t)` withdraws what
+ *   was given for times ≥ t, so stop and close never leave a note hanging. `HeldOutput`
+ *   (`phaselock/sched`) makes any sink that acts at once such an output.
  *
- * Native ports live in `src/node/native-midi.ts` (`@julusian/midi`, optional).
+ * Native ports live in `src/node/midi/native-midi.ts` (`@julusian/midi`, optional).
  * @module
  */
-import type { Clock } from '../core/runtime.ts';
-import type { ScheduledOutput } from '../sched/output-dispatcher.ts';
+import type { Clock, Timers } from '../core/runtime.ts';
+import { HeldOutput } from '../sched/held-output.ts';
+import type { InstantOutput, ScheduledOutput, TimestampedOutput } from '../sched/output-dispatcher.ts';
 import type { MidiMessage } from './messages.ts';
 import { MidiParser } from './parser.ts';
 
 /**
- * Where scheduled MIDI goes. Any object with `send` and `acceptsFutureTimestamps` will do.
+ * Where scheduled MIDI goes: one complete MIDI message per `send`, with its exact host time (µs).
  * @example
  * const out: MidiOutput = { acceptsFutureTimestamps: false, send: (data) => port.sendMessage([...data]) };
  */
-export interface MidiOutput extends ScheduledOutput {
-  /** Sends one complete MIDI message; `timeMicros` is its exact scheduled host time (µs). */
-  send(data: Uint8Array, timeMicros: number): void;
-  readonly acceptsFutureTimestamps: boolean;
-}
+export type MidiOutput = ScheduledOutput;
+export type { InstantOutput, TimestampedOutput };
 
 export interface RecordedMessage {
   /** The scheduled host time handed to `send` (µs). */
@@ -47,15 +49,19 @@ export interface RecordingOutputOptions {
 }
 
 /**
- * Records every message with its scheduled time (and optionally when it was called).
+ * Records every message with its scheduled time (and optionally when it was called). As a
+ * timestamped output (the default) `cancelFrom(t)` takes back what was recorded for times ≥ t
+ * (kept in `withdrawn`): what stays in `messages` is what a device would have played.
  * @example
  * const rec = new RecordingOutput();
- * const clock = new MidiClockOut(link, rec);
+ * const clock = new MidiClockOut(link, rec).open();
  * // …later: rec.messages.filter((m) => m.data[0] === 0xf8).length
  */
-export class RecordingOutput implements MidiOutput {
+export class RecordingOutput {
   readonly acceptsFutureTimestamps: boolean;
   readonly messages: RecordedMessage[] = [];
+  /** Messages taken back by `cancelFrom`. */
+  readonly withdrawn: RecordedMessage[] = [];
   private readonly clock: Clock | undefined;
   private readonly limit: number;
   private readonly onMessage: ((m: RecordedMessage) => void) | undefined;
@@ -73,6 +79,13 @@ export class RecordingOutput implements MidiOutput {
     this.messages.push(m);
     if (this.messages.length > this.limit) this.messages.shift();
     this.onMessage?.(m);
+  }
+
+  /** Takes back what was recorded for times ≥ `fromMicros` (they move to `withdrawn`). */
+  cancelFrom(fromMicros: number): void {
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      if (this.messages[i]!.timeMicros >= fromMicros) this.withdrawn.push(...this.messages.splice(i, 1));
+    }
   }
 
   /** Messages whose status byte is `status` (e.g. 0xf8 for clock ticks). */
@@ -126,6 +139,9 @@ function describeMessage(m: MidiMessage): string {
 export interface FormattingOutputOptions {
   /** Called with each line (e.g. `(line) => console.log(line)`). */
   write: (line: string) => void;
+  /** The clock and timers the message times are on: lines are written when each message is due. */
+  clock: Clock;
+  timers: Timers;
   /** Subtracted from times so lines show ms since this host time (default: the first message). */
   originMicros?: number;
   /** Skip clock ticks (0xF8) to keep the output readable (default false). */
@@ -133,18 +149,19 @@ export interface FormattingOutputOptions {
 }
 
 /**
- * Writes one line per message: `  1234.567 ms  noteon ch1 60 vel 100`. Accepts future
- * timestamps (it prints the scheduled time, not when it printed).
+ * Writes one line per message, `  1234.567 ms  noteon ch1 60 vel 100`, when it is due: a
+ * timestamped output that holds what it is given (`HeldOutput`), so a stop withdraws the notes
+ * not yet printed. The time printed is the scheduled one.
  */
-export class FormattingOutput implements MidiOutput {
-  readonly acceptsFutureTimestamps = true;
+export class FormattingOutput extends HeldOutput {
   private origin: number | undefined;
 
   constructor(private readonly options: FormattingOutputOptions) {
+    super((data, time) => this.print(data, time), options.clock, options.timers);
     this.origin = options.originMicros;
   }
 
-  send(data: Uint8Array, timeMicros: number): void {
+  private print(data: Uint8Array, timeMicros: number): void {
     if (this.options.hideClock && data[0] === 0xf8) return;
     this.origin ??= timeMicros;
     const ms = ((timeMicros - this.origin) / 1000).toFixed(3).padStart(10);

@@ -22,7 +22,7 @@ const lines = (rec: RecordingOutput, t0: number) =>
 test('notes play at their song beats with automatic note-offs (C-major arpeggio)', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput({ clock: vt });
-  const seq = new LinkSequencer(link, rec);
+  const seq = new LinkSequencer(link, rec).open();
   [60, 64, 67, 72].forEach((n, i) => seq.scheduleNote(i, 1, n, 100, 0.5));
   const t0 = seq.start();
   vt.advance(t0 - vt.micros() + 2_500_000);
@@ -41,7 +41,7 @@ test('notes play at their song beats with automatic note-offs (C-major arpeggio)
 test('stop() sends a note-off for every sounding note at the stop time, and nothing after', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const seq = new LinkSequencer(link, rec);
+  const seq = new LinkSequencer(link, rec).open();
   seq.scheduleNote(0, 1, 60, 90, 8);
   seq.scheduleNote(0.5, 2, 36, 90, 8);
   seq.scheduleEvent(1, [0x92, 40, 64]); // a raw note-on without a scheduled off
@@ -61,7 +61,7 @@ test('stop() sends a note-off for every sounding note at the stop time, and noth
 test('a looping 4-beat pattern repeats exactly; a note ringing across the loop end is released in the next pass', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const seq = new LinkSequencer(link, rec, { loop: { lengthBeats: 4 } });
+  const seq = new LinkSequencer(link, rec, { loop: { lengthBeats: 4 } }).open();
   seq.scheduleNote(0, 1, 48, 100, 1);
   seq.scheduleNote(3.5, 1, 55, 100, 1); // ends at beat 4.5: in the next pass
   seq.scheduleNote(4.5, 1, 99, 100, 1); // outside the loop: never plays
@@ -84,7 +84,7 @@ test('a looping 4-beat pattern repeats exactly; a note ringing across the loop e
 test('note-offs go before note-ons at the same time (a repeated note re-attacks)', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const seq = new LinkSequencer(link, rec);
+  const seq = new LinkSequencer(link, rec).open();
   seq.scheduleNote(0, 1, 60, 100, 1);
   seq.scheduleNote(1, 1, 60, 100, 1);
   const t0 = seq.start();
@@ -96,7 +96,7 @@ test('note-offs go before note-ons at the same time (a repeated note re-attacks)
 test('live edit: a note added inside the handed-out window still sounds if ahead of now; one behind now does not', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput({ clock: vt });
-  const seq = new LinkSequencer(link, rec, { lookaheadMs: 100, intervalMs: 20 });
+  const seq = new LinkSequencer(link, rec, { lookaheadMicros: 100_000, intervalMicros: 20_000 }).open();
   const t0 = seq.start();
   vt.advance(t0 - vt.micros() + 1_000_000); // beat 2.0; handed out to ≈ beat 2.2
   const s = link.captureAppSessionState();
@@ -113,7 +113,7 @@ test('live edit: a note added inside the handed-out window still sounds if ahead
 test('events added later in the song and removed events follow the edits', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const seq = new LinkSequencer(link, rec);
+  const seq = new LinkSequencer(link, rec).open();
   const t0 = seq.start();
   vt.advance(t0 - vt.micros() + 100_000);
   const a = seq.scheduleCc(2, 1, 74, 10);
@@ -129,12 +129,12 @@ test('events added later in the song and removed events follow the edits', () =>
 test('a tempo change mid-pattern: handed-out notes stay, later notes follow the new timeline, none duplicated', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const seq = new LinkSequencer(link, rec);
+  const seq = new LinkSequencer(link, rec).open();
   for (let i = 0; i < 32; i++) seq.scheduleNote(i / 4, 1, 60 + (i % 12), 100, 0.125);
   const t0 = seq.start();
   vt.advance(t0 - vt.micros() + 1_234_567);
   const before = link.captureAppSessionState();
-  const tChange = seq['scheduler'].horizonMicros as number;
+  const tChange = seq.horizonMicros as number;
   const s = link.captureAppSessionState();
   s.setTempo(90, tChange);
   link.commitAppSessionState(s);
@@ -183,7 +183,7 @@ test('.mid import: a two-track file plays at its beats on the Link tempo; its te
   ]);
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const seq = new LinkSequencer(link, rec);
+  const seq = new LinkSequencer(link, rec).open();
   assert.equal(seq.loadSmf(song), 6);
   const t0 = seq.start();
   vt.advance(t0 - vt.micros() + 2_000_000);
@@ -196,7 +196,7 @@ test('.mid import: a two-track file plays at its beats on the Link tempo; its te
 test('drums on channel 10 from raw bytes keep their order at equal beats', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const seq = new LinkSequencer(link, rec);
+  const seq = new LinkSequencer(link, rec).open();
   seq.scheduleNote(0, 10, 36, 120, 0.1);
   seq.scheduleNote(0, 10, 42, 80, 0.1);
   seq.scheduleEvent(0, [0xb9, 7, 100]);
@@ -211,7 +211,7 @@ test('drums on channel 10 from raw bytes keep their order at equal beats', () =>
 test('stop({ atBeat }) stops exactly there: committed to Link only about a lookahead ahead, nothing after it', () => {
   const { vt, link } = offline(120);
   const rec = new RecordingOutput();
-  const seq = new LinkSequencer(link, rec, { loop: { lengthBeats: 4 } });
+  const seq = new LinkSequencer(link, rec, { loop: { lengthBeats: 4 } }).open();
   seq.scheduleNote(0, 1, 60, 100, 0.5);
   seq.scheduleNote(3.5, 1, 67, 100, 1); // rings past the stop
   const t0 = seq.start();

@@ -1,8 +1,9 @@
 /**
- * Beat promises (L1 on a `LinkPeer`): `atBeat(link, beat)` resolves when the Link timeline
- * reaches `beat`, `sync(link, beatMultiple)` at the next multiple of `beatMultiple` beats
+ * Beat promises (L1 on any `TimelineSource`): `atBeat(source, beat)` resolves when the timeline
+ * reaches `beat`, `sync(source, beatMultiple)` at the next multiple of `beatMultiple` beats
  * (plus `offset`). The result carries the scheduled host time, taken from the timeline, not
- * from when the promise happened to run.
+ * from when the promise happened to run. Both reject with E_CLOSED when the source closes
+ * first, and with the signal's reason when aborted.
  *
  * While the beat is far away a coarse timer re-reads the timeline (so tempo changes and jumps
  * are followed, and a 'tempo' event re-reads it at once); in the last `fineMicros` it hands the
@@ -13,17 +14,15 @@
  */
 import { finiteNumber, nonNegative } from '../core/checks.ts';
 import { PhaselockError } from '../core/errors.ts';
-import type { TimerHandle, Timers } from '../core/runtime.ts';
-import type { LinkPeer } from '../link/link-peer.ts';
-import { schedRuntimeOf } from './link-runtime.ts';
-import type { PreciseTimers } from './precise-timers.ts';
+import type { PreciseTimers, TimerHandle, Timers } from '../core/runtime.ts';
+import type { TimelineSource } from './timeline-source.ts';
 
 export interface AtBeatOptions {
   /** Quantum for the beat magnitude (default 4), as in `beatAtTime`. */
   quantum?: number;
   /** Rejects with the signal's reason (or an E_CLOSED PhaselockError) when aborted. */
   signal?: AbortSignal;
-  /** Override the timers taken from the Link peer's runtime. */
+  /** Override the timers of the timeline source. */
   timers?: Timers;
   preciseTimers?: PreciseTimers;
   /** Switch from coarse re-reading to the precise timer this long before the beat (µs, default 20 000). */
@@ -54,12 +53,15 @@ const COARSE_MAX_MICROS = 100_000;
  * @example
  * const { timeMicros } = await atBeat(link, 8, { quantum: 4 });
  */
-export function atBeat(link: LinkPeer, beat: number, options: AtBeatOptions = {}): Promise<BeatArrival> {
+export function atBeat(link: TimelineSource, beat: number, options: AtBeatOptions = {}): Promise<BeatArrival> {
   const b = finiteNumber('beat', beat);
   const q = nonNegative('quantum', options.quantum ?? 4);
   const fine = nonNegative('fineMicros', options.fineMicros ?? 20_000);
-  const { clock, timers, preciseTimers } = schedRuntimeOf(link, options);
+  const clock = link.clock;
+  const timers = options.timers ?? link.timers;
+  const preciseTimers = options.preciseTimers ?? link.preciseTimers;
   const signal = options.signal;
+  if (link.closed) return Promise.reject(new PhaselockError('E_CLOSED', 'atBeat: the timeline source is closed'));
   return new Promise<BeatArrival>((resolve, reject) => {
     let handle: TimerHandle | undefined;
     let settled = false;
@@ -67,12 +69,18 @@ export function atBeat(link: LinkPeer, beat: number, options: AtBeatOptions = {}
       settled = true;
       handle?.cancel();
       link.off('tempo', onTempo);
+      link.off('close', onClose);
       signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = () => {
       if (settled) return;
       cleanup();
       reject(signal?.reason ?? new PhaselockError('E_CLOSED', 'atBeat aborted'));
+    };
+    const onClose = () => {
+      if (settled) return;
+      cleanup();
+      reject(new PhaselockError('E_CLOSED', `atBeat(${b}): the timeline source closed first`));
     };
     const fire = (expected: number) => {
       handle = undefined;
@@ -99,6 +107,7 @@ export function atBeat(link: LinkPeer, beat: number, options: AtBeatOptions = {}
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     link.on('tempo', onTempo);
+    link.on('close', onClose);
     check();
   });
 }
@@ -109,7 +118,7 @@ export function atBeat(link: LinkPeer, beat: number, options: AtBeatOptions = {}
  * @example
  * const bar = await sync(link, 4); // bar.timeMicros: the downbeat's exact host time
  */
-export function sync(link: LinkPeer, beatMultiple: number, options: SyncOptions = {}): Promise<BeatArrival> {
+export function sync(link: TimelineSource, beatMultiple: number, options: SyncOptions = {}): Promise<BeatArrival> {
   const m = finiteNumber('beatMultiple', beatMultiple);
   if (m <= 0) throw new RangeError(`beatMultiple must be > 0, got ${beatMultiple}`);
   const offset = finiteNumber('offset', options.offset ?? 0);

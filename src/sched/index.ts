@@ -1,5 +1,6 @@
 /**
- * `phaselock/sched`: lookahead window scheduling on a Link timeline or on host time, exact
+ * `phaselock/sched`: lookahead window scheduling on any timeline source (a Link session, a
+ * `LocalTimeline`, a followed MIDI clock) or on host time, exact
  * event times from pure timeline maths, delivery to outputs that accept future timestamps or
  * must be called at the instant, and `atBeat`/`sync` promises. L0/L1: runs on an injected
  * Clock/Timers (the timing-thread output and Node precise timers live in `src/node`).
@@ -28,8 +29,11 @@ export {
   type WindowSchedulerOptions,
 } from './window-scheduler.ts';
 export { timerPreciseTimers, type PreciseTimers } from './precise-timers.ts';
-export { OutputDispatcher, type ScheduledOutput } from './output-dispatcher.ts';
+export { OutputDispatcher, sendsAhead, type ScheduledOutput, type InstantOutput, type TimestampedOutput } from './output-dispatcher.ts';
+export { HeldOutput, type HeldOutputOptions } from './held-output.ts';
+export type { TimelineSource, TimelineEvents } from './timeline-source.ts';
+export { LocalTimeline, type LocalTimelineOptions } from './local-timeline.ts';
+export { TransportPlayer, type TransportPlayerOptions, type TransportPlayerEvents } from './transport-player.ts';
 export { HostTimeScheduler, type HostTimeSchedulerRuntime } from './host-time-scheduler.ts';
 export { atBeat, sync, type AtBeatOptions, type BeatArrival, type SyncOptions } from './at-beat.ts';
 export { setTransport, songOriginOfStart, startTransportQuantized, timeNotAfterBeat } from './transport.ts';
-export { schedRuntimeOf, type SchedRuntime } from './link-runtime.ts';

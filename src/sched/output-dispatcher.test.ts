@@ -1,14 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualTime } from '../testing/virtual-time.ts';
-import { OutputDispatcher } from './output-dispatcher.ts';
+import { OutputDispatcher, type ScheduledOutput } from './output-dispatcher.ts';
 import { timerPreciseTimers } from './precise-timers.ts';
 import { HostTimeScheduler } from './host-time-scheduler.ts';
 import { WindowScheduler } from './window-scheduler.ts';
 
 function recorder(vt: VirtualTime, acceptsFutureTimestamps: boolean) {
   const got: Array<{ t: number; at: number; b: number }> = [];
-  return { got, out: { acceptsFutureTimestamps, send: (d: Uint8Array, t: number) => { got.push({ t, at: vt.micros(), b: d[0] as number }); } } };
+  const send = (d: Uint8Array, t: number) => { got.push({ t, at: vt.micros(), b: d[0] as number }); };
+  const cancelled: number[] = [];
+  const out: ScheduledOutput = acceptsFutureTimestamps
+    ? { acceptsFutureTimestamps: true, send, cancelFrom: (t: number) => { cancelled.push(t); } }
+    : { acceptsFutureTimestamps: false, send };
+  return { got, out, cancelled };
 }
 
 test('instant outputs are called at each message time, in time order, equal times in delivery order', () => {
@@ -28,6 +33,20 @@ test('instant outputs are called at each message time, in time order, equal time
     { t: t + 300, at: t + 300, b: 3 },
     { t: t + 300, at: t + 300, b: 4 },
   ]);
+});
+
+test('a "timestamped" output without cancelFrom is held until due: it could not take back a note-on', () => {
+  const vt = new VirtualTime();
+  const got: number[] = [];
+  // A plain JavaScript object that claims future timestamps but cannot withdraw them.
+  const out = { acceptsFutureTimestamps: true, send: (_d: Uint8Array, t: number) => { got.push(t - vt.micros()); } } as unknown as ScheduledOutput;
+  const d = new OutputDispatcher(out, vt, timerPreciseTimers(vt, vt));
+  d.deliver(vt.micros() + 5000, Uint8Array.of(0x90, 60, 100));
+  assert.deepEqual(got, [], 'not handed over ahead');
+  d.cancelFrom(vt.micros() + 1);
+  d.deliver(vt.micros(), Uint8Array.of(0x80, 60, 0));
+  vt.advance(10_000);
+  assert.deepEqual(got, [0], 'only the note-off went out');
 });
 
 test('timestamped outputs get messages at once; cancelFrom drops queued instant messages', () => {

@@ -1,26 +1,50 @@
 /**
  * `OutputDispatcher` (L1): hands each scheduled message to its output with its exact host time.
  *
- * - Outputs with `acceptsFutureTimestamps: true` (RTP-MIDI, the timing-thread output, a
- *   recorder) get `send(data, timeMicros)` at once, ahead of time, with no waiting at all.
- * - Outputs with `acceptsFutureTimestamps: false` must be called at the instant: messages wait
- *   in a time-ordered queue and are sent through `PreciseTimers` when due (messages with equal
- *   times go out together, in the order they were delivered).
+ * The output contract — two kinds, and neither can leave a note hanging:
+ * - A **timestamped output** (`acceptsFutureTimestamps: true`: RTP-MIDI, the timing thread, a
+ *   recorder) gets `send(data, timeMicros)` at once, ahead of time, and must be able to
+ *   withdraw what it was given from a time on (`cancelFrom`, required): on stop or close the
+ *   note-ons handed out ahead are withdrawn before the note-offs go out.
+ * - An **instant output** (`acceptsFutureTimestamps: false`: a native port on the main thread)
+ *   is called at the instant: messages wait here in a time-ordered queue and are sent through
+ *   `PreciseTimers` when due (equal times together, in delivery order); what is queued can
+ *   always be withdrawn. A "timestamped" output without `cancelFrom` (a plain object from
+ *   JavaScript) is treated as instant: it gets its exact times, but only when they are due.
  *
- * A message whose time is already past is sent at once (late), never dropped.
+ * Either may have `drain()`: resolves once everything it was given has gone out (awaited by
+ * `close()` of the MIDI clock and the sequencer). A message whose time is already past is sent
+ * at once (late), never dropped.
  * @module
  */
 import type { Clock, TimerHandle } from '../core/runtime.ts';
 import type { PreciseTimers } from './precise-timers.ts';
 
-/** What the scheduler sends to: `MidiOutput` in `phaselock/midi` has this shape. */
-export interface ScheduledOutput {
-  /** Sends `data` at host time `timeMicros` (exact: the event's scheduled time). */
+interface OutputBase {
+  /** Sends `data` for host time `timeMicros` (exact: the event's scheduled time). */
   send(data: Uint8Array, timeMicros: number): void;
-  /** true: `send` may be called ahead with a future time. false: call it at the instant. */
-  readonly acceptsFutureTimestamps: boolean;
-  /** Optional: drop messages already handed over for times ≥ `fromMicros` (timing thread). */
-  cancelFrom?(fromMicros: number): void;
+  /** Resolves once everything given so far has gone out (optional). */
+  drain?(): Promise<void>;
+}
+
+/** Called at the instant of each message. */
+export interface InstantOutput extends OutputBase {
+  readonly acceptsFutureTimestamps: false;
+}
+
+/** Given messages ahead of time, with their exact times; can withdraw them. */
+export interface TimestampedOutput extends OutputBase {
+  readonly acceptsFutureTimestamps: true;
+  /** Withdraws every message given for a time ≥ `fromMicros` that has not gone out yet. */
+  cancelFrom(fromMicros: number): void;
+}
+
+/** What the scheduler sends to (`MidiOutput` in `phaselock/midi`). */
+export type ScheduledOutput = InstantOutput | TimestampedOutput;
+
+/** Whether the dispatcher may hand `output` messages ahead of time. */
+export function sendsAhead(output: ScheduledOutput): output is TimestampedOutput {
+  return output.acceptsFutureTimestamps === true && typeof (output as { cancelFrom?: unknown }).cancelFrom === 'function';
 }
 
 interface Queued {
@@ -34,13 +58,16 @@ export class OutputDispatcher {
   private seq = 0;
   private armed: { at: number; handle: TimerHandle } | undefined;
   private closed = false;
+  private readonly ahead: boolean;
 
   constructor(
     readonly output: ScheduledOutput,
     private readonly clock: Clock,
     private readonly precise: PreciseTimers,
     private readonly onError: (err: unknown) => void = (err) => queueMicrotask(() => { throw err; }),
-  ) {}
+  ) {
+    this.ahead = sendsAhead(output);
+  }
 
   /** Messages waiting for their instant (instant outputs only). */
   get pending(): number {
@@ -50,7 +77,7 @@ export class OutputDispatcher {
   /** Delivers `data` for host time `timeMicros`: at once, or at the instant (see module doc). */
   deliver(timeMicros: number, data: Uint8Array): void {
     if (this.closed) return;
-    if (this.output.acceptsFutureTimestamps) {
+    if (this.ahead) {
       this.send(data, timeMicros);
       return;
     }
@@ -67,12 +94,16 @@ export class OutputDispatcher {
   }
 
   /**
-   * Drops queued messages due at or after `fromMicros` (for outputs that accept future
-   * timestamps: passed on to `output.cancelFrom` when it has one); returns how many were queued here.
+   * Withdraws what was delivered for times ≥ `fromMicros`: queued here, or (timestamped
+   * outputs) already handed over; returns how many were queued here.
    */
   cancelFrom(fromMicros: number): number {
-    if (this.output.acceptsFutureTimestamps) {
-      this.output.cancelFrom?.(fromMicros);
+    if (this.ahead) {
+      try {
+        (this.output as TimestampedOutput).cancelFrom(fromMicros);
+      } catch (err) {
+        this.onError(err);
+      }
       return 0;
     }
     const keep = this.queue.filter((q) => q.time < fromMicros);
@@ -87,6 +118,15 @@ export class OutputDispatcher {
     this.armed?.handle.cancel();
     this.armed = undefined;
     for (const q of this.queue.splice(0)) this.send(q.data, q.time);
+  }
+
+  /** Resolves once the output has sent everything it was given (its `drain()`, if any). */
+  async drain(): Promise<void> {
+    try {
+      await this.output.drain?.();
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
   /** Stops: cancels the timer and forgets queued messages (call `flush()` first to keep them). */

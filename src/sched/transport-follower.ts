@@ -15,30 +15,35 @@
  *   a start to follow (ours or a peer's, with the song origin on its bar), or a stop on a beat of
  *   this window. A stop beyond the window is not reported until a window reaches it.
  *
- * Internal to the MIDI clock and the sequencer (not exported from `phaselock/sched`).
+ * Internal to `TransportPlayer` (transport-player.ts), the wiring the MIDI clock and the
+ * sequencer share.
  * @module
  */
 import { finiteNumber, nonNegative } from '../core/checks.ts';
 import { PhaselockError } from '../core/errors.ts';
-import type { Clock, Timers } from '../core/runtime.ts';
-import type { LinkPeer } from '../link/link-peer.ts';
+import type { Clock, PreciseTimers, Timers } from '../core/runtime.ts';
 import type { SessionState } from '../link/session-state.ts';
 import { beatsToMicroBeats } from '../link/timeline.ts';
 import { BeatCursor, type BeatWindow } from './beat-cursor.ts';
 import { beatBoundary, timeAtMicroBeats } from './grid.ts';
-import { schedRuntimeOf } from './link-runtime.ts';
 import { OutputDispatcher, type ScheduledOutput } from './output-dispatcher.ts';
-import type { PreciseTimers } from './precise-timers.ts';
+import type { TimelineSource } from './timeline-source.ts';
 import { setTransport, songOriginOfStart, startTransportQuantized } from './transport.ts';
 import { DEFAULT_INTERVAL_MICROS, DEFAULT_LOOKAHEAD_MICROS, WindowScheduler, type Window } from './window-scheduler.ts';
 
-/** The options `MidiClockOutOptions` and `LinkSequencerOptions` share (documented there). */
+/** The options of everything that plays on a timeline's transport (µs, like every time option). */
 export interface TransportFollowerOptions {
+  /** Beats per bar for quantized start and phase (default 4). */
   quantum?: number;
-  latencyMs?: number;
-  lookaheadMs?: number;
-  intervalMs?: number;
+  /** Output latency (µs, may be negative): each message is sent at grid time − latency. */
+  latencyMicros?: number;
+  /** Scheduler lookahead (µs, default 30 000); also how long `stop()` may take to take effect. */
+  lookaheadMicros?: number;
+  /** Scheduler wake interval (µs, default 10 000). */
+  intervalMicros?: number;
+  /** Override the timers of the timeline source. */
   timers?: Timers;
+  /** How instant outputs are called at the instant (default: the timeline source's). */
   preciseTimers?: PreciseTimers;
 }
 
@@ -46,6 +51,8 @@ export interface TransportFollowerOptions {
 export interface TransportFollowerOwner {
   /** Names the owner in the error of a call after `close()`: "this <className> was closed". */
   readonly className: string;
+  /** The timeline source closed: the owner closes too. */
+  sourceClosed(): void;
   /** Prefixes the message of an error reported as a warning that is not a `PhaselockError`. */
   readonly warningPrefix: string;
   /** What plays in a window: called with the (possibly re-captured) session state, after the follower's bookkeeping. */
@@ -80,6 +87,7 @@ export class TransportFollower {
   /** Link beat (µb) of song beat 0. */
   origin = 0;
   private readonly onPlaying = () => this.scheduler.wake();
+  private readonly onSourceClose = () => this.owner.sourceClosed();
   /** Whether a transport start is being followed (from its start until its stop). */
   private followingStart = false;
   /** timeForIsPlaying of the transport start being followed. */
@@ -88,32 +96,33 @@ export class TransportFollower {
   /** A stop requested for a later song beat (Link µb), committed when a window reaches it. */
   private stopAtBeat: number | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   /** Validates the options; nothing runs before `run()`. */
   constructor(
-    readonly link: LinkPeer,
+    readonly link: TimelineSource,
     output: ScheduledOutput,
     options: TransportFollowerOptions,
     private readonly owner: TransportFollowerOwner,
   ) {
     this.quantum = nonNegative('quantum', options.quantum ?? 4);
-    this.latencyMicros = Math.round(finiteNumber('latencyMs', options.latencyMs ?? 0) * 1000);
-    const rt = schedRuntimeOf(link, options);
-    this.clock = rt.clock;
-    const lookaheadMicros = options.lookaheadMs !== undefined ? nonNegative('lookaheadMs', options.lookaheadMs) * 1000 : DEFAULT_LOOKAHEAD_MICROS;
-    const intervalMicros = options.intervalMs !== undefined ? nonNegative('intervalMs', options.intervalMs) * 1000 : DEFAULT_INTERVAL_MICROS;
-    this.scheduler = new WindowScheduler(rt.clock, rt.timers, (w) => this.onWindow(w), {
+    this.latencyMicros = Math.round(finiteNumber('latencyMicros', options.latencyMicros ?? 0));
+    this.clock = link.clock;
+    const lookaheadMicros = options.lookaheadMicros !== undefined ? nonNegative('lookaheadMicros', options.lookaheadMicros) : DEFAULT_LOOKAHEAD_MICROS;
+    const intervalMicros = options.intervalMicros !== undefined ? nonNegative('intervalMicros', options.intervalMicros) : DEFAULT_INTERVAL_MICROS;
+    this.scheduler = new WindowScheduler(link.clock, options.timers ?? link.timers, (w) => this.onWindow(w), {
       lookaheadMicros,
       intervalMicros,
       onError: (err) => this.warn(err),
     });
     this.cursor = new BeatCursor(this.quantum, 2 * lookaheadMicros + intervalMicros);
-    this.dispatcher = new OutputDispatcher(output, rt.clock, rt.preciseTimers, (err) => this.warn(err));
+    this.dispatcher = new OutputDispatcher(output, link.clock, options.preciseTimers ?? link.preciseTimers, (err) => this.warn(err));
   }
 
-  /** Listens to the Link transport and starts the lookahead loop. */
+  /** Listens to the transport (and the source's close) and starts the lookahead loop. */
   run(): void {
     this.link.on('playing', this.onPlaying);
+    this.link.on('close', this.onSourceClose);
     this.scheduler.start();
   }
 
@@ -181,29 +190,37 @@ export class TransportFollower {
     return { kind: 'stop', beat: stopBeat };
   }
 
-  /** Hands `data` to the output for host time `timeMicros`, never before the message handed out last this way. */
-  deliverInOrder(timeMicros: number, data: Uint8Array): void {
+  /**
+   * Hands `data` to the output for host time `timeMicros`, never before the message handed out
+   * last this way; returns the time it was handed out for.
+   */
+  deliverInOrder(timeMicros: number, data: Uint8Array): number {
     let t = timeMicros;
     if (t < this.lastSent) t = this.lastSent;
     this.lastSent = t;
     this.dispatcher.deliver(t, data);
+    return t;
   }
 
   /**
-   * Stops the loop and listening; drops what is queued after now, lets `lastMessages(now)` hand
-   * out the owner's last messages, then flushes and closes the dispatcher. No-op once closed.
+   * Stops the loop and listening; withdraws what was handed out for after now, lets
+   * `lastMessages(now)` hand out the owner's last messages (they go out now), then resolves once
+   * the output has sent them (its `drain()`). Idempotent.
    */
-  close(lastMessages: (nowMicros: number) => void): void {
-    if (this.closed) return;
+  close(lastMessages: (nowMicros: number) => void): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
     this.link.off('playing', this.onPlaying);
+    this.link.off('close', this.onSourceClose);
     this.scheduler.stop();
     const now = this.clock.micros();
     this.dispatcher.cancelFrom(now + 1);
+    this.lastSent = Math.min(this.lastSent, now); // what was after now is withdrawn
     lastMessages(now);
     this.dispatcher.flush();
-    this.dispatcher.close();
     this.followingStart = false;
-    this.closed = true;
+    this.closing = this.dispatcher.drain().finally(() => this.dispatcher.close());
+    return this.closing;
   }
 
   /** Reports `err` as the owner's `warning` (thrown asynchronously when nobody listens). */
@@ -215,6 +232,10 @@ export class TransportFollower {
 
   assertOpen(): void {
     if (this.closed) throw new PhaselockError('E_CLOSED', `this ${this.owner.className} was closed`);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   private onWindow(w: Window): void {

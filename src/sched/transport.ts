@@ -1,5 +1,5 @@
 /**
- * Link transport helpers for schedulers (L1 on a `LinkPeer`): the quantized start (Start on the
+ * Transport helpers for schedulers (L1 on any `TimelineSource`): the quantized start (Start on the
  * next quantum boundary, count-in visible as negative beats), stop and resume at a chosen
  * instant, and the song origin rule shared by the MIDI clock and the sequencer.
  *
@@ -11,7 +11,7 @@
  * @module
  */
 import { beatsToMicroBeats } from '../link/timeline.ts';
-import type { LinkPeer } from '../link/link-peer.ts';
+import type { TimelineSource } from './timeline-source.ts';
 import type { SessionState } from '../link/session-state.ts';
 import { beatBoundary, ceilToMultiple, microBeatsAtTime, nextQuantumBoundary, timeAtMicroBeats } from './grid.ts';
 
@@ -34,7 +34,7 @@ export function timeNotAfterBeat(state: SessionState, microBeats: number, quantu
  * magnitude; with peers the shared phase is kept (Link's quantized launch). Returns the start
  * time (host µs, the time of beat 0). Commits to `link`: peers hear it with start/stop sync.
  */
-export function startTransportQuantized(link: LinkPeer, quantum: number, earliestMicros: number): number {
+export function startTransportQuantized(link: TimelineSource, quantum: number, earliestMicros: number): number {
   const s = link.captureAppSessionState();
   const bar = nextQuantumBoundary(s, earliestMicros, quantum);
   const t = timeNotAfterBeat(s, bar.microBeats, quantum);
@@ -44,7 +44,7 @@ export function startTransportQuantized(link: LinkPeer, quantum: number, earlies
 }
 
 /** Sets the Link transport playing or stopped at host time `timeMicros` (no beat request). */
-export function setTransport(link: LinkPeer, isPlaying: boolean, timeMicros: number): void {
+export function setTransport(link: TimelineSource, isPlaying: boolean, timeMicros: number): void {
   const s = link.captureAppSessionState();
   s.setIsPlaying(isPlaying, timeMicros);
   link.commitAppSessionState(s);

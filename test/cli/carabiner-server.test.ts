@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { monoMicros, sleep, waitFor } from '../interop/harness.ts';
-import { Link } from '../../src/node/link.ts';
+import { Link } from '../../src/node/link/link.ts';
 import { CarabinerServer } from '../../src/cli/carabiner-server.ts';
 import { CarabinerClient, STATUS_LINE } from './carabiner-client.ts';
 

@@ -8,35 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import os from 'node:os';
-import type { Clock, InterfaceAddress, Network, Random, Runtime, TimerHandle, Timers, UdpOpenOptions, UdpSocket } from '../core/runtime.ts';
-import { inIpv4Subnet, isIpv4 } from '../link/address.ts';
+import type { InterfaceAddress, Network, PreciseTimers, Random, Runtime, UdpOpenOptions, UdpSocket } from '../../core/runtime.ts';
+import { inIpv4Subnet, isIpv4 } from '../../link/address.ts';
+import { hrClock, nodeTimers } from '../host-clock.ts';
+import { nodePreciseTimers } from '../timing/precise-timers.ts';
 import { busyMicrosSinceLastCallback, callbackEnded } from './loop-probe.ts';
 
-/**
- * Host time: integer µs of CLOCK_MONOTONIC (process.hrtime). Read as `[s, ns]` rather than a
- * BigInt: optimized code elides that array, so the read allocates nothing (~40 ns), while
- * `hrtime.bigint()` allocates on every read and a spinning timing thread then pauses for a
- * scavenge every few hundred ms (measured; bench/timing.ts).
- */
-export const hrClock: Clock = {
-  micros: () => {
-    const t = process.hrtime();
-    return t[0] * 1_000_000 + Math.floor(t[1] / 1000);
-  },
-};
-
-export const nodeTimers: Timers = {
-  setTimeout(fn: () => void, delayMicros: number): TimerHandle {
-    const t = setTimeout(() => {
-      try {
-        fn();
-      } finally {
-        callbackEnded();
-      }
-    }, Math.max(0, delayMicros / 1000));
-    return { cancel: () => clearTimeout(t) };
-  },
-};
+export { hrClock, nodeTimers } from '../host-clock.ts';
 
 export const cryptoRandom: Random = {
   bytes: (n) => new Uint8Array(randomBytes(n)),
@@ -192,6 +170,8 @@ export class NodeNetwork implements Network {
     let closed = false;
     let finished = false;
     let sends = 0;
+    let onClosed: () => void = () => undefined;
+    const whenClosed = new Promise<void>((resolve) => (onClosed = resolve));
     const onSent = (err: Error | null) => {
       if (err) options.onError(err);
     };
@@ -199,9 +179,9 @@ export class NodeNetwork implements Network {
       if (finished) return;
       finished = true;
       try {
-        socket.close();
+        socket.close(onClosed);
       } catch {
-        // A socket whose bind failed is not running; nothing to close.
+        onClosed(); // a socket whose bind failed is not running; nothing to close
       }
     };
     socket.on('message', (msg, rinfo) => {
@@ -249,16 +229,17 @@ export class NodeNetwork implements Network {
         }
       },
       close: () => {
-        if (closed) return;
+        if (closed) return whenClosed;
         closed = true;
         // A byebye sent just before close must not be cancelled with the socket: close once
         // the send queue is empty (or after 200 ms at the latest).
         const started = hrClock.micros();
         const tryClose = () => {
           if (socket.getSendQueueCount() === 0 || hrClock.micros() - started > 200_000) finish();
-          else setTimeout(tryClose, 2).unref();
+          else setTimeout(tryClose, 2);
         };
         tryClose();
+        return whenClosed;
       },
     };
   }
@@ -280,5 +261,13 @@ export class NodeNetwork implements Network {
 
 /** A fresh Node runtime (each Link gets its own sockets). */
 export function nodeRuntime(options: { udpLatency?: UdpLatency } = {}): Runtime {
-  return { clock: hrClock, timers: nodeTimers, network: new NodeNetwork(options.udpLatency), random: cryptoRandom };
+  let precise: PreciseTimers | undefined;
+  return {
+    clock: hrClock,
+    timers: nodeTimers,
+    network: new NodeNetwork(options.udpLatency),
+    random: cryptoRandom,
+    /** Main-thread precise timers (src/node/timing/precise-timers.ts), made on first use. */
+    get preciseTimers() { return (precise ??= nodePreciseTimers()); },
+  };
 }

@@ -9,8 +9,8 @@
  * thread with `openPreciseOutput({ kind: 'native', port })`, the precise path.
  * @module
  */
-import { PhaselockError } from '../core/errors.ts';
-import type { MidiOutput } from '../midi/output.ts';
+import { PhaselockError } from '../../core/errors.ts';
+import type { InstantOutput } from '../../midi/output.ts';
 
 /** The part of @julusian/midi's Output used here. */
 interface RtOutput {
@@ -76,7 +76,7 @@ export async function listNativeMidiOutputs(): Promise<string[]> {
   }
 }
 
-export class NativeMidiOutput implements MidiOutput {
+export class NativeMidiOutput implements InstantOutput {
   readonly acceptsFutureTimestamps = false;
   private closed = false;
 

@@ -1,13 +1,12 @@
 /**
- * `Link`: the Ableton Link peer on Node's network stack.
+ * `Link`: the Ableton Link peer on Node's network stack (L2): `LinkPeer` on the Node runtime,
+ * whose precise timers call at the exact host instant on the main thread.
  * @module
  */
-import { LinkPeer, type LinkPeerOptions } from '../link/link-peer.ts';
-import { nodeRuntime } from './node-runtime.ts';
-import { nodePreciseTimers } from './precise-timers.ts';
-import type { Runtime } from '../core/runtime.ts';
-import { atBeat, sync, type AtBeatOptions, type BeatArrival, type SyncOptions } from '../sched/at-beat.ts';
-import type { PreciseTimers } from '../sched/precise-timers.ts';
+import type { Runtime } from '../../core/runtime.ts';
+import { LinkPeer, type LinkPeerOptions } from '../../link/link-peer.ts';
+import { atBeat, sync, type AtBeatOptions, type BeatArrival, type SyncOptions } from '../../sched/at-beat.ts';
+import { nodeRuntime, type UdpLatency } from './node-runtime.ts';
 
 export interface LinkOptions extends LinkPeerOptions {
   /** Replace the Node runtime (tests, custom clocks). */
@@ -18,7 +17,7 @@ export interface LinkOptions extends LinkPeerOptions {
    * after the clock read a send leaves. Default `{ receiveMicros: 0, sendMicros: 0 }`
    * (docs/link.md, "Clock measurement").
    */
-  udpLatency?: { receiveMicros: number; sendMicros: number };
+  udpLatency?: UdpLatency;
 }
 
 /**
@@ -30,24 +29,13 @@ export interface LinkOptions extends LinkPeerOptions {
  * console.log(s.beatAtTime(link.clock.micros(), 4));
  */
 export class Link extends LinkPeer {
-  private closedFlag = false;
-  private precise: PreciseTimers | undefined;
-
   constructor(options: LinkOptions = {}) {
     super(options.runtime ?? nodeRuntime(options.udpLatency ? { udpLatency: options.udpLatency } : {}), options);
   }
 
   /**
-   * Timers that fire at the exact host time on the main thread (a libuv timer ~2 ms early, then
-   * a short sleep and spin). Used by `atBeat`/`sync` and by schedulers driving a main-thread
-   * output; the timing-thread output (`openPreciseOutput`) needs none.
-   */
-  get preciseTimers(): PreciseTimers {
-    return (this.precise ??= nodePreciseTimers());
-  }
-
-  /**
-   * Resolves at the exact host time of `beat` on the session timeline (quantum default 4).
+   * Resolves at the exact host time of `beat` on the session timeline (quantum default 4);
+   * rejects with E_CLOSED if the Link closes first.
    * @example const { timeMicros } = await link.atBeat(16, { quantum: 4 });
    */
   atBeat(beat: number, options: AtBeatOptions = {}): Promise<BeatArrival> {
@@ -61,21 +49,5 @@ export class Link extends LinkPeer {
    */
   sync(beatMultiple: number, options: SyncOptions = {}): Promise<BeatArrival> {
     return sync(this, beatMultiple, options);
-  }
-
-  /** Sends byebye, closes every socket and timer. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closedFlag) return;
-    this.closedFlag = true;
-    this.disable();
-  }
-
-  override enable(): void {
-    if (this.closedFlag) throw new Error('this Link was closed; create a new one');
-    super.enable();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }

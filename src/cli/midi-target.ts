@@ -10,29 +10,34 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { FormattingOutput, recordedToJson, type MidiOutput } from '../midi/output.ts';
+import { HeldOutput } from '../sched/held-output.ts';
 import type { PreciseTimers } from '../sched/precise-timers.ts';
-import { hrClock } from './node-runtime.ts';
-import { openNativeMidiOutput } from './native-midi.ts';
-import { openPreciseOutput } from './precise-output.ts';
-import { nodePreciseTimers } from './precise-timers.ts';
+import { hrClock, nodeTimers } from '../node/link/node-runtime.ts';
+import { openNativeMidiOutput } from '../node/midi/native-midi.ts';
+import { openPreciseOutput } from '../node/timing/precise-output.ts';
+import { nodePreciseTimers } from '../node/timing/precise-timers.ts';
 
-/** Writes `{"t":…,"bytes":[…]}` JSON lines; accepts future timestamps. */
-export class JsonLinesFileOutput implements MidiOutput {
-  readonly acceptsFutureTimestamps = true;
+/**
+ * Writes `{"t":…,"bytes":[…]}` JSON lines, each when its message is due (a `HeldOutput`: what is
+ * not written yet can be withdrawn, so the file never has a note-on after its note-off).
+ */
+export class JsonLinesFileOutput extends HeldOutput {
   private readonly stream: WriteStream;
   count = 0;
 
   constructor(readonly path: string) {
+    super((data, timeMicros) => this.write(data, timeMicros), hrClock, nodeTimers);
     this.stream = createWriteStream(path, { flags: 'w' });
   }
 
-  send(data: Uint8Array, timeMicros: number): void {
-    this.count++;
-    this.stream.write(recordedToJson({ timeMicros, data }) + '\n');
+  async close(): Promise<void> {
+    await this.drain();
+    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  private write(data: Uint8Array, timeMicros: number): void {
+    this.count++;
+    this.stream.write(recordedToJson({ timeMicros, data }) + '\n');
   }
 }
 
@@ -63,7 +68,7 @@ export async function openTarget(spec: string, options: TargetOptions = {}): Pro
     return { output: out, description: `recording to ${path}`, close: () => out.close() };
   }
   if (spec === 'console') {
-    const out = new FormattingOutput({ write, hideClock: !options.showClock, originMicros: hrClock.micros() });
+    const out = new FormattingOutput({ write, clock: hrClock, timers: nodeTimers, hideClock: !options.showClock, originMicros: hrClock.micros() });
     return { output: out, description: 'console', close: async () => {} };
   }
   const name = spec.startsWith('native:') ? spec.slice('native:'.length) : spec;

@@ -11,9 +11,10 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import { Emitter } from '../core/emitter.ts';
-import { PhaselockError, type PhaselockErrorCode } from '../core/errors.ts';
-import type { MidiOutput } from '../midi/output.ts';
+import { Emitter } from '../../core/emitter.ts';
+import { PhaselockError, type PhaselockErrorCode } from '../../core/errors.ts';
+import { hrClock } from '../host-clock.ts';
+import type { TimestampedOutput } from '../../sched/output-dispatcher.ts';
 import { checkPriorityOptions, type ThreadPriority } from './thread-priority.ts';
 import { createRingBuffer, KIND_CANCEL_FROM, KIND_CLOSE, KIND_MESSAGE, RingWriter } from './timing-ring.ts';
 
@@ -22,6 +23,8 @@ import { createRingBuffer, KIND_CANCEL_FROM, KIND_CLOSE, KIND_MESSAGE, RingWrite
  * and then, over a millisecond; the spin must cover that tail (bench/timing.ts measures it).
  */
 export const DEFAULT_SPIN_MICROS = 500;
+/** After the last message's time, how long drain() allows the thread to have sent it (µs). */
+const DRAIN_MARGIN_MICROS = 2_000;
 
 export type PreciseTarget =
   /** A native MIDI output port by name or index (`@julusian/midi`, optional dependency). */
@@ -88,7 +91,7 @@ export interface PreciseOutputEvents {
  * // …
  * clock.close(); await out.close();
  */
-export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements MidiOutput {
+export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements TimestampedOutput {
   readonly acceptsFutureTimestamps = true;
   /** Actual send times, when reporting. */
   readonly sent: SentReport[] = [];
@@ -98,6 +101,8 @@ export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements
   gc: TimingThreadGc | undefined;
   private readonly ring: RingWriter;
   private closing: Promise<void> | undefined;
+  /** The latest message time handed over (drain waits for it). */
+  private lastTime = -Infinity;
 
   /** Use `openPreciseOutput`. */
   constructor(
@@ -128,6 +133,7 @@ export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements
   /** Queues `data` for host time `timeMicros`; the timing thread sends it at that instant. */
   send(data: Uint8Array, timeMicros: number): void {
     if (this.closing) return;
+    if (timeMicros > this.lastTime) this.lastTime = timeMicros;
     if (!this.ring.write(KIND_MESSAGE, timeMicros, data)) {
       this.emit('warning', new PhaselockError('E_STATE', 'timing thread ring full: message dropped'));
     }
@@ -135,7 +141,19 @@ export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements
 
   /** Drops queued messages due at or after `fromMicros` (not yet sent). */
   cancelFrom(fromMicros: number): void {
-    if (!this.closing) this.ring.write(KIND_CANCEL_FROM, fromMicros);
+    if (this.closing) return;
+    this.ring.write(KIND_CANCEL_FROM, fromMicros);
+    if (this.lastTime >= fromMicros) this.lastTime = fromMicros - 1;
+  }
+
+  /**
+   * Resolves once the latest message handed over is due and the thread has had its spin margin
+   * to send it (the thread sends each message at its instant; nothing later is owed).
+   */
+  async drain(): Promise<void> {
+    const wait = this.lastTime - hrClock.micros() + DRAIN_MARGIN_MICROS;
+    if (this.closing || !Number.isFinite(wait) || wait <= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, wait / 1000));
   }
 
   /** Stops the thread after it sent what is due now; closes the port. Idempotent. */

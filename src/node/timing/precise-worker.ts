@@ -22,7 +22,7 @@
  */
 import { GCProfiler } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { hrClock } from './node-runtime.ts';
+import { hrClock } from '../host-clock.ts';
 import { KIND_CANCEL_FROM, KIND_CLOSE, KIND_MESSAGE, RingReader, SEQ } from './timing-ring.ts';
 import { raiseThreadPriority } from './thread-priority.ts';
 import type { PreciseTarget, WorkerInit } from './precise-output.ts';
@@ -228,7 +228,7 @@ async function openTarget(target: PreciseTarget): Promise<Sink> {
       return { send: () => {} };
     case 'native': {
       const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-      const mod = (await import(new URL(`./native-midi${ext}`, import.meta.url).href)) as typeof import('./native-midi.ts');
+      const mod = (await import(new URL(`../midi/native-midi${ext}`, import.meta.url).href)) as typeof import('../midi/native-midi.ts');
       return mod.openNativeMidiOutput(target.port);
     }
     case 'module': {

@@ -2,14 +2,14 @@
 // drift), never tight jitter bounds — bench/timing.ts measures precision.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hrClock } from './node-runtime.ts';
+import { hrClock } from '../host-clock.ts';
 import { openPreciseOutput, workerExecArgv } from './precise-output.ts';
 import { nodePreciseTimers } from './precise-timers.ts';
-import { openNativeMidiOutput } from './native-midi.ts';
-import { Link } from './link.ts';
-import { MidiClockOut } from '../midi/clock-out.ts';
-import { LinkSequencer } from '../midi/sequencer.ts';
-import { RecordingOutput } from '../midi/output.ts';
+import { openNativeMidiOutput } from '../midi/native-midi.ts';
+import { Link } from '../link/link.ts';
+import { MidiClockOut } from '../../midi/clock-out.ts';
+import { LinkSequencer } from '../../midi/sequencer.ts';
+import { RecordingOutput } from '../../midi/output.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -151,8 +151,8 @@ test('MidiClockOut and LinkSequencer on the real clock: order and counts (1.5 s)
   await using link = new Link({ bpm: 240 });
   const clockOut = new RecordingOutput({ clock: hrClock, acceptsFutureTimestamps: false });
   const notes = await openPreciseOutput({ kind: 'record' });
-  const clock = new MidiClockOut(link, clockOut, { preciseTimers: nodePreciseTimers() });
-  const seq = new LinkSequencer(link, notes);
+  const clock = new MidiClockOut(link, clockOut, { preciseTimers: nodePreciseTimers() }).open();
+  const seq = new LinkSequencer(link, notes).open();
   for (let i = 0; i < 16; i++) seq.scheduleNote(i / 4, 10, 42, 90, 0.1);
   const t0 = clock.start();
   await sleep((t0 - hrClock.micros()) / 1000 + 1100);
@@ -173,7 +173,7 @@ test('MidiClockOut and LinkSequencer on the real clock: order and counts (1.5 s)
 test('no drift over 30 s: the clock ticks stay on the Link grid (precise output, 120 bpm)', { timeout: 60_000 }, async () => {
   await using link = new Link({ bpm: 120 });
   const out = await openPreciseOutput({ kind: 'record' });
-  const clock = new MidiClockOut(link, out);
+  const clock = new MidiClockOut(link, out).open();
   const t0 = clock.start();
   await sleep((t0 - hrClock.micros()) / 1000 + 30_000);
   clock.close();

@@ -10,9 +10,9 @@
  * thread, use the timing-thread output (`openPreciseOutput`).
  * @module
  */
-import type { TimerHandle } from '../core/runtime.ts';
-import type { PreciseTimers } from '../sched/precise-timers.ts';
-import { hrClock } from './node-runtime.ts';
+import type { TimerHandle } from '../../core/runtime.ts';
+import type { PreciseTimers } from '../../sched/precise-timers.ts';
+import { hrClock } from '../host-clock.ts';
 
 export interface NodePreciseTimersOptions {
   /** Wake the event loop this long before the instant (µs, default 2000). */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { hrClock } from './node-runtime.ts';
+import { hrClock } from '../host-clock.ts';
 import type { RaisePriorityOptions, ThreadPriority } from './thread-priority.ts';
 
 const isRoot = process.getuid?.() === 0;
