@@ -6,71 +6,32 @@
  * rate-limited per source and in total; the table is bounded and fair (peer-table.ts).
  * @module
  */
-import { KeyedBuckets, type RateLimit } from '../core/rate-limit.ts';
+import { KeyedBuckets } from '../core/rate-limit.ts';
 import { toError } from '../core/errors.ts';
 import type { InterfaceAddress, Runtime, TimerHandle, UdpRemote, UdpSocket } from '../core/runtime.ts';
 import { ipv4EndpointProblem } from './address.ts';
 import {
   decodeDiscovery,
   DISCOVERY_PORT,
-  encodeDiscovery,
   isDiscoveryFrame,
   MessageType,
   MULTICAST_GROUP_V4,
   type PeerState,
 } from './discovery-codec.ts';
-import { decodeMeasurement, isMeasurementFrame, patchI64, PING, PONG, pongTemplate, type MeasurementMessage } from './measurement-codec.ts';
+import { DiscoveryEncoder } from './discovery-encoder.ts';
+import { FloodSummary } from './flood-summary.ts';
+import { MeasurementPort } from './measurement-port.ts';
+import { ALIVE_PERIOD_MICROS, MIN_SPACING_MICROS, PRUNE_PADDING_MICROS, RESPONSE_LIMITS, TTL_SECONDS, type GatewayHost } from './gateway-host.ts';
 import { PeerTable, type GatewayPeer } from './peer-table.ts';
 import { selfMeasure } from './warm-up.ts';
-import { ghostTimeProblem } from './plausibility.ts';
 import type { Endpoint, NodeId } from './types.ts';
 
 export { MAX_PEERS_PER_GATEWAY, MAX_TTL_SECONDS, type GatewayPeer } from './peer-table.ts';
-export const TTL_SECONDS = 5;
-export const ALIVE_PERIOD_MICROS = 250_000;
-export const MIN_SPACING_MICROS = 50_000;
-export const PRUNE_PADDING_MICROS = 1_000_000;
-/**
- * Responses per source address and in total. A real peer sends 4 Alives/s plus one per state
- * change (≤ 20/s at the 50 ms spacing), and a host may run several peers.
- */
-export const RESPONSE_LIMITS: { perSource: RateLimit; total: RateLimit } = {
-  perSource: { burst: 64, perSecond: 32 },
-  total: { burst: 256, perSecond: 128 },
-};
-/**
- * Pongs per source endpoint and in total. One measurement is ~52 pings as fast as the round
- * trip allows; a peer measures a session once on discovery and every 30 s after.
- */
-export const PONG_LIMITS: { perSource: RateLimit; total: RateLimit } = {
-  perSource: { burst: 256, perSecond: 128 },
-  total: { burst: 2048, perSecond: 1024 },
-};
+export { PONG_LIMITS } from './measurement-port.ts';
+export * from './gateway-host.ts';
 
 /** Bytes to a string, one char per byte, for cheap comparison of whole datagrams. */
 const LATIN1 = new TextDecoder('latin1');
-
-export type PeerGoneReason = 'byebye' | 'timeout' | 'evicted' | 'closed' | 'vanished';
-
-/** What a gateway needs from the Link peer that owns it. */
-export interface GatewayHost {
-  readonly nodeId: NodeId;
-  readonly sessionId: NodeId;
-  /** Current state to announce, without endpoints (the gateway adds its own). */
-  peerState(): PeerState;
-  /** Our ghost transform, `ghost = host + ghostOffset`, for pongs. */
-  readonly ghostOffset: number;
-  /** Whether `from` is one of our own sockets (our multicast loops back on loopback gateways). */
-  isOwnEndpoint(from: UdpRemote): boolean;
-  onPeerState(gw: Gateway, peer: GatewayPeer): void;
-  onPeerGone(gw: Gateway, nodeId: NodeId, reason: PeerGoneReason): void;
-  /** Routes a pong; true when a measurement in progress expected it from `from`. */
-  onPong(gw: Gateway, pong: MeasurementMessage, from: UdpRemote, receivedAtMicros: number): boolean;
-  /** Someone else announces our node id (spec 00 §2: ids are random; a clash or a forgery). */
-  onDuplicateId(gw: Gateway, from: UdpRemote): void;
-  warn(code: string, message: string): void;
-  debug(message: string): void;
-}
 
 export class Gateway {
   readonly address: string;
@@ -89,13 +50,11 @@ export class Gateway {
   private started = false;
   private failure: string | undefined;
   private readonly responses: KeyedBuckets;
-  /** The last encoded Alive and Response (by message type) and what they encode. */
-  private readonly cache: Array<{ ttl: number; nodeId: NodeId; port: number; state: PeerState; bytes: Uint8Array } | undefined> = [];
-  private readonly pongs: KeyedBuckets;
-  private refused = { responses: 0, pongs: 0, newIds: 0, full: 0 };
+  private readonly encoder = new DiscoveryEncoder();
+  private readonly measurementPort: MeasurementPort;
+  private readonly flood: FloodSummary;
   /** endpointProblem's answers (each Alive names an endpoint; most name the same few). */
   private readonly endpointChecks = new Map<string, string | undefined>();
-  private refusalTimer: TimerHandle | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -106,7 +65,18 @@ export class Gateway {
     const now = rt.clock.micros();
     this.table = new PeerTable(() => host.sessionId, now);
     this.responses = new KeyedBuckets(RESPONSE_LIMITS.perSource, RESPONSE_LIMITS.total, 1024, now);
-    this.pongs = new KeyedBuckets(PONG_LIMITS.perSource, PONG_LIMITS.total, 1024, now);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const gw = this;
+    this.measurementPort = new MeasurementPort(rt, {
+      get sessionId() { return host.sessionId; },
+      get ghostOffset() { return host.ghostOffset; },
+      sendPong: (bytes, to) => this.send(this.measure, bytes, to, 'pong'),
+      onPong: (pong, from, at) => host.onPong(gw, pong, from, at),
+      proven: (from) => this.table.markProven(from),
+      limited: () => this.flood.refuse('pongs'),
+      warn: (code, m) => host.warn(code, m),
+    });
+    this.flood = new FloodSummary(rt.timers, (m) => { if (!this.closed) host.warn('E_PROTOCOL', `flood on ${this.address} in the last second: ${m}`); });
   }
 
   /** Peers heard on this gateway, by node id. */
@@ -223,7 +193,7 @@ export class Gateway {
     this.closed = true;
     this.aliveTimer?.cancel();
     this.pruneTimer?.cancel();
-    this.refusalTimer?.cancel();
+    this.flood.close();
     const closing: Array<void | Promise<void>> = [];
     for (const s of [this.unicast, this.multicast, this.measure]) {
       try {
@@ -291,31 +261,14 @@ export class Gateway {
   }
 
   private sendMessage(type: number, ttl: number, to: UdpRemote, nodeId = this.host.nodeId): void {
-    const bytes = this.encode(type, ttl, nodeId);
-    if (bytes) this.send(this.unicast, bytes, to, 'discovery message');
-  }
-
-  /**
-   * The encoded message, from a cache while our state is unchanged: an idle peer sends the same
-   * Alive 4 times a second and the same Response to every Alive it hears, and at that rate the
-   * code never gets optimized, so not encoding it again is most of an idle peer's CPU
-   * (bench/link-interop.ts).
-   */
-  private encode(type: number, ttl: number, nodeId: NodeId): Uint8Array | undefined {
-    const state = type === MessageType.ByeBye ? undefined : this.host.peerState();
-    const c = this.cache[type];
-    if (state && c && c.ttl === ttl && c.nodeId === nodeId && c.port === this.measurePort &&
-      c.state.timeline === state.timeline && c.state.sessionId === state.sessionId && c.state.startStop === state.startStop) {
-      return c.bytes;
-    }
+    let bytes: Uint8Array;
     try {
-      const bytes = encodeDiscovery({ type, ttl, groupId: 0, nodeId, state: state && { ...state, measurementV4: this.measurementEndpoint } });
-      if (state) this.cache[type] = { ttl, nodeId, port: this.measurePort, state, bytes };
-      return bytes;
+      bytes = this.encoder.encode(type, ttl, nodeId, type === MessageType.ByeBye ? undefined : this.host.peerState(), this.measurementEndpoint);
     } catch (err) {
       this.host.warn('E_STATE', `cannot encode discovery message: ${toError(err).message}`);
-      return undefined;
+      return;
     }
+    this.send(this.unicast, bytes, to, 'discovery message');
   }
 
   private onDiscovery(data: Uint8Array, from: UdpRemote): void {
@@ -387,10 +340,10 @@ export class Gateway {
         this.host.warn('E_PROTOCOL', `ignored node id ${nodeId} from ${from.address}:${from.port}: it belongs to ${r.owner.address}:${r.owner.port}`);
         return;
       case 'full':
-        this.refuse('full');
+        this.flood.refuse('full');
         return;
       case 'limited':
-        this.refuse('newIds');
+        this.flood.refuse('newIds');
         return;
       default:
     }
@@ -403,31 +356,10 @@ export class Gateway {
   private respond(to: UdpRemote): void {
     if (!this.ready) return;
     if (!this.responses.take(to.address, this.rt.clock.micros())) {
-      this.refuse('responses');
+      this.flood.refuse('responses');
       return;
     }
     this.sendMessage(MessageType.Response, TTL_SECONDS, to);
-  }
-
-  /**
-   * Counts what a flood made us refuse; one warning a second sums it up. Per datagram this is an
-   * increment: under 10 000 Alives/s, building a message each time would cost more than the
-   * datagram, and one kind of refusal would use up the warning budget of the others.
-   */
-  private refuse(kind: keyof typeof this.refused): void {
-    this.refused[kind]++;
-    if (this.refusalTimer !== undefined) return;
-    this.refusalTimer = this.rt.timers.setTimeout(() => this.guard(() => {
-      this.refusalTimer = undefined;
-      const r = this.refused;
-      const parts = [
-        r.responses > 0 ? `${r.responses} Responses and ${r.pongs} pongs not sent (rate limit)` : r.pongs > 0 ? `${r.pongs} pongs not sent (rate limit)` : '',
-        r.newIds > 0 ? `${r.newIds} new node ids ignored (too many from one source)` : '',
-        r.full > 0 ? `${r.full} new peers ignored (table full of established peers)` : '',
-      ].filter(Boolean);
-      this.refused = { responses: 0, pongs: 0, newIds: 0, full: 0 };
-      if (!this.closed) this.host.warn('E_PROTOCOL', `flood on ${this.address} in the last second: ${parts.join('; ')}`);
-    }), 1_000_000);
   }
 
   private armPrune(earliest: number): void {
@@ -447,62 +379,6 @@ export class Gateway {
   }
 
   private onMeasurement(data: Uint8Array, from: UdpRemote, receivedAt?: number): void {
-    if (this.closed) return;
-    if (!isMeasurementFrame(data)) {
-      this.host.warn('E_DECODE', `dropped ${data.length}-byte datagram on the measurement socket from ${from.address}:${from.port}`);
-      return;
-    }
-    if (data[8] === PING) {
-      this.answerPing(data, from, receivedAt);
-      return;
-    }
-    let msg: MeasurementMessage;
-    try {
-      msg = decodeMeasurement(data);
-    } catch (err) {
-      this.host.warn('E_DECODE', `dropped measurement datagram from ${from.address}:${from.port}: ${toError(err).message}`);
-      return;
-    }
-    if (msg.type !== PONG) {
-      this.host.warn('E_PROTOCOL', `ignored measurement message of unknown type ${msg.type}`);
-      return;
-    }
-    const arrival = (receivedAt ?? this.rt.clock.micros()) - (this.rt.network.latency?.receiveMicros ?? 0);
-    if (this.host.onPong(this, msg, from, arrival)) {
-      this.table.markProven(from);
-    } else {
-      this.host.warn('E_PROTOCOL', `ignored pong from ${from.address}:${from.port}: no measurement in progress with it`);
-    }
-  }
-
-  /**
-   * The stateless responder (spec 02 §4.3), rate-limited per source endpoint. The pong carries
-   * the ghost time of the midpoint between the ping's arrival and the pong's departure, as a
-   * responder answering at once would stamp (corrects the runtime's own latencies).
-   */
-  private answerPing(data: Uint8Array, from: UdpRemote, receivedAt: number | undefined): void {
-    if (from.port < 1 || from.port > 65535) return;
-    const now = this.rt.clock.micros();
-    if (!this.pongs.take(`${from.address}|${from.port}`, now)) {
-      this.refuse('pongs');
-      return;
-    }
-    const pong = pongTemplate(data, this.host.sessionId);
-    if (pong) {
-      // The clock is read last, just before the send (see pingTemplate).
-      const lat = this.rt.network.latency;
-      const offset = this.host.ghostOffset;
-      const at = this.rt.clock.micros();
-      const arrival = (receivedAt ?? at) - (lat?.receiveMicros ?? 0);
-      const stamp = offset + Math.round((arrival + at + (lat?.sendMicros ?? 0)) / 2);
-      const problem = ghostTimeProblem(stamp);
-      if (problem !== undefined) {
-        this.host.warn('E_STATE', `no pong: our ${problem}`);
-        return;
-      }
-      patchI64(pong.bytes, pong.ghostTimeAt, stamp);
-      this.send(this.measure, pong.bytes, from, 'pong');
-    }
-    else this.host.warn('E_PROTOCOL', `ignored oversized ping from ${from.address}:${from.port}`);
+    if (!this.closed) this.measurementPort.receive(data, from, receivedAt);
   }
 }

@@ -20,14 +20,14 @@ import type { Clock, TimerHandle, Timers, UdpRemote } from '../core/runtime.ts';
 import type { Gateway } from './gateway.ts';
 import { Measurement, type MeasurementResult } from './measurement.ts';
 import type { MeasurementMessage } from './measurement-codec.ts';
+import { MeasurementTargets } from './measurement-targets.ts';
 import { Rank } from './peer-table.ts';
+import { RemeasurePolicy } from './remeasure-policy.ts';
 import { ghostTimeProblem, timelineProblem } from './plausibility.ts';
 import type { Endpoint, NodeId, Timeline } from './types.ts';
 
 export const JOIN_THRESHOLD_MICROS = 500_000;
-export const REMEASURE_MICROS = 30_000_000;
-/** The early re-measurements after a join: 1, 2, 4 and 8 s. */
-export const EARLY_REMEASURE_MICROS = [1_000_000, 2_000_000, 4_000_000, 8_000_000] as const;
+export { EARLY_REMEASURE_MICROS, REMEASURE_MICROS } from './remeasure-policy.ts';
 /** Foreign sessions remembered at most (a flood of random session ids cannot grow memory). */
 export const MAX_KNOWN_SESSIONS = 64;
 /**
@@ -39,13 +39,6 @@ export const MAX_KNOWN_SESSIONS = 64;
 export const MAX_CONCURRENT_MEASUREMENTS = 2;
 /** While alone, a cached foreign session is re-measured at most this often (breaks join swaps). */
 const ALONE_REMEASURE_MICROS = 1_000_000;
-const BACKOFF_FIRST_MICROS = 1_000_000;
-const BACKOFF_MAX_MICROS = 30_000_000;
-const BACKOFF_REMEMBERED = 256;
-/** A result is taken when its uncertainty is within this factor of the best one seen … */
-const QUALITY_SLACK = 1.5;
-/** … which doubles per this much age of the best one. */
-const QUALITY_HALF_LIFE_MICROS = 60_000_000;
 
 /** What the election needs from the Link peer. */
 export interface ElectionHost {
@@ -95,10 +88,9 @@ export class SessionElection {
   private readonly sessions = new Map<NodeId, KnownSession>();
   private readonly measurements: ActiveMeasurement[] = [];
   private readonly queue: Array<NodeId | typeof OWN> = [];
-  private readonly backoff = new Map<string, { failures: number; until: number }>();
+  private readonly targets = new MeasurementTargets();
+  private readonly policy = new RemeasurePolicy();
   private remeasureTimer: TimerHandle | undefined;
-  private remeasureStep = 0;
-  private best: { uncertainty: number; at: number } | undefined;
 
   constructor(private readonly host: ElectionHost) {}
 
@@ -135,8 +127,7 @@ export class SessionElection {
   joined(left: { sessionId: NodeId; timeline: Timeline; ghostOffset: number }, joinedId: NodeId): void {
     this.sessions.set(left.sessionId, { timeline: left.timeline, ghostOffset: left.ghostOffset, state: 'idle', rank: Rank.Once, heardAt: this.host.clock.micros() });
     this.forget(joinedId);
-    this.best = undefined;
-    this.remeasureStep = 0;
+    this.policy.joined();
     this.scheduleRemeasure();
     this.reconsider();
   }
@@ -169,7 +160,7 @@ export class SessionElection {
     this.queue.length = 0;
     for (const a of this.measurements.splice(0)) a.m.cancel(reason);
     this.remeasureTimer?.cancel();
-    this.best = undefined;
+    this.policy.forget();
   }
 
   /** Drops cached sessions none of whose peers is still around. */
@@ -241,7 +232,7 @@ export class SessionElection {
 
   /** Starts a measurement of `sessionId`, aimed at its founder if visible (spec 02 §7.1). */
   private measure(sessionId: NodeId, preferred?: Gateway): boolean {
-    const target = this.pickTarget(sessionId, preferred);
+    const target = this.targets.pick(this.host.gateways(), sessionId, this.host.clock.micros(), preferred);
     if (!target) return false;
     const { gateway, endpoint } = target;
     const host = this.host;
@@ -259,7 +250,7 @@ export class SessionElection {
         const i = this.measurements.indexOf(entry);
         if (i >= 0) this.measurements.splice(i, 1);
         const r = this.plausible(result);
-        if (!(!r.ok && r.cancelled)) this.noteOutcome(gateway, endpoint, r);
+        this.targets.outcome(target, r, this.host.clock.micros());
         this.measured(entry.sessionId, r);
         if (this.host.active) this.pump();
       }),
@@ -286,35 +277,6 @@ export class SessionElection {
     this.host.debug(`measurement of session ${entry.sessionId} follows its peer into session ${to}`);
     entry.sessionId = to;
     return true;
-  }
-
-  private pickTarget(sessionId: NodeId, preferred?: Gateway): { gateway: Gateway; endpoint: Endpoint } | undefined {
-    let fallback: { gateway: Gateway; endpoint: Endpoint } | undefined;
-    const now = this.host.clock.micros();
-    const gws = [...this.host.gateways()].sort((a) => (a === preferred ? -1 : 0));
-    for (const gateway of gws) {
-      if (!gateway.measuring) continue;
-      for (const p of gateway.peers.values()) {
-        const endpoint = p.state.measurementV4;
-        if (p.state.sessionId !== sessionId || !endpoint) continue;
-        if ((this.backoff.get(backoffKey(gateway, endpoint))?.until ?? -Infinity) > now) continue;
-        if (p.nodeId === sessionId) return { gateway, endpoint };
-        fallback ??= { gateway, endpoint };
-      }
-    }
-    return fallback;
-  }
-
-  /** An endpoint that never answered is left alone for a growing while; one that did is forgiven. */
-  private noteOutcome(gateway: Gateway, endpoint: Endpoint, r: MeasurementResult): void {
-    const key = backoffKey(gateway, endpoint);
-    const prev = this.backoff.get(key);
-    this.backoff.delete(key);
-    if (r.ok || (r.pongs > 0 && !r.refused)) return;
-    const failures = (prev?.failures ?? 0) + 1;
-    const pause = Math.min(BACKOFF_MAX_MICROS, BACKOFF_FIRST_MICROS * 2 ** (failures - 1));
-    this.backoff.set(key, { failures, until: this.host.clock.micros() + pause });
-    if (this.backoff.size > BACKOFF_REMEMBERED) this.backoff.delete(this.backoff.keys().next().value as string);
   }
 
   /**
@@ -355,22 +317,15 @@ export class SessionElection {
       return;
     }
     this.host.join(sessionId, known.timeline, r.intercept);
-    this.best = { uncertainty: r.uncertaintyMicros, at: now };
+    this.policy.joinedWith(r.uncertaintyMicros, now);
   }
 
   private remeasuredOwn(sessionId: NodeId, r: MeasurementResult, now: number): void {
     if (!r.ok) {
       this.host.warn('E_TIMEOUT', `re-measurement of session ${sessionId} failed: ${r.reason}`);
     } else {
-      const allowance = this.best ? this.best.uncertainty * QUALITY_SLACK * 2 ** ((now - this.best.at) / QUALITY_HALF_LIFE_MICROS) : Infinity;
-      if (r.uncertaintyMicros <= allowance) {
-        this.host.remeasured(r.intercept);
-        if (!this.best || r.uncertaintyMicros < this.best.uncertainty * 2 ** ((now - this.best.at) / QUALITY_HALF_LIFE_MICROS)) {
-          this.best = { uncertainty: r.uncertaintyMicros, at: now };
-        }
-      } else {
-        this.host.debug(`kept the transform: this measurement (± ${r.uncertaintyMicros} µs) is worse than the best (± ${this.best?.uncertainty} µs)`);
-      }
+      if (this.policy.accept(r.uncertaintyMicros, now)) this.host.remeasured(r.intercept);
+      else this.host.debug(`kept the transform: this measurement (± ${r.uncertaintyMicros} µs) is worse than the best (± ${this.policy.bestUncertainty} µs)`);
     }
     this.scheduleRemeasure();
   }
@@ -378,15 +333,12 @@ export class SessionElection {
   private scheduleRemeasure(): void {
     this.remeasureTimer?.cancel();
     if (this.host.founder) return;
-    const delay = EARLY_REMEASURE_MICROS[this.remeasureStep] ?? REMEASURE_MICROS;
-    this.remeasureStep++;
+    const delay = this.policy.nextDelay();
     this.remeasureTimer = this.host.timers.setTimeout(() => {
       if (this.host.active) this.enqueue(OWN);
     }, delay);
   }
 }
-
-const backoffKey = (gw: Gateway, ep: Endpoint) => `${gw.address}|${ep.address}|${ep.port}`;
 
 /**
  * The join rule (spec 02 §7.2): join when the other session's ghost time is more than ε ahead

@@ -71,3 +71,13 @@ test('requestBeatAtStartPlayingTime is a no-op when stopped', () => {
   s.requestBeatAtStartPlayingTime(2, 4);
   assert.equal(s.timeAtBeat(0, 4), before);
 });
+
+test('clone() keeps what the state was captured from: a commit of the copy applies only what changed', () => {
+  const s = new SessionState({ timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 1_000_000 }, isPlaying: true, timeForIsPlaying: 7, trackChanges: true });
+  const copy = s.clone();
+  assert.deepEqual(copy.origin, s.origin);
+  assert.ok(copy.origin !== undefined);
+  copy.setTempo(90, 2_000_000);
+  assert.notDeepEqual(copy.timeline, copy.origin.timeline, 'the copy changed');
+  assert.deepEqual(s.timeline, s.origin!.timeline, 'the original did not');
+});

@@ -36,6 +36,8 @@ export interface SessionStateInit {
    * `captureAppSessionState`); a state built without it is applied whole.
    */
   trackChanges?: boolean;
+  /** What the state was captured from (for `clone()`: a copy keeps its original's). */
+  origin?: SessionStateOrigin;
 }
 
 /** The values a captured state started from. */
@@ -86,7 +88,7 @@ export class SessionState {
     this.playTime = init.timeForIsPlaying ?? 0;
     this.respectQuantum = init.respectQuantum ?? false;
     this.localBpm = init.bpm;
-    this.origin = init.trackChanges ? { timeline: this.tl, isPlaying: this.playing, timeForIsPlaying: this.playTime } : undefined;
+    this.origin = init.origin ?? (init.trackChanges ? { timeline: this.tl, isPlaying: this.playing, timeForIsPlaying: this.playTime } : undefined);
   }
 
   /** The application timeline (host clock). */
@@ -191,7 +193,7 @@ export class SessionState {
     this.requestBeatAtStartPlayingTime(beat, quantum);
   }
 
-  /** A copy that can be changed independently. */
+  /** A copy that can be changed independently; it keeps what it was captured from, so a commit of the copy applies only what changed since the capture. */
   clone(): SessionState {
     return new SessionState({
       timeline: this.tl,
@@ -199,6 +201,7 @@ export class SessionState {
       timeForIsPlaying: this.playTime,
       respectQuantum: this.respectQuantum,
       bpm: this.localBpm,
+      ...(this.origin ? { origin: this.origin } : {}),
     });
   }
 }
