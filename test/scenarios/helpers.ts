@@ -58,3 +58,14 @@ export function enableAll(w: ReturnType<typeof world>, gapMicros: number, within
 export function ghostNow(p: Peer): number {
   return p.host.runtime.clock.micros() + p.link.session.ghostOffsetMicros;
 }
+
+/**
+ * The peer tables of `link`'s gateways (white box: the caps on what a hostile network can make
+ * us remember are not observable through the public API).
+ */
+export function peerTables(link: LinkPeer): Array<{ peers: Map<string, unknown> }> {
+  const engine = (link as unknown as { engine: { gateways: { values(): Iterable<{ peers: Map<string, unknown> }> } } }).engine;
+  const tables = [...engine.gateways.values()];
+  if (tables.length === 0) throw new Error('the peer has no gateway: nothing to check');
+  return tables;
+}
