@@ -1,5 +1,7 @@
 // Lint: typescript-eslint's recommended rules plus the layer rule of DESIGN.md §1:
 // L0/L1 code (everything in src/ but src/node and src/cli) never touches Node I/O, timers or clocks.
+// The pure part of the CLI, src/cli/tui (live view model, keys, tap tempo, status text), is held
+// to the same rule and may not import the rest of src/cli (test/layers.test.ts checks both too).
 import tseslint from 'typescript-eslint';
 
 const l0l1 = ['src/**/*.ts'];
@@ -31,4 +33,17 @@ export default tseslint.config(
   },
   // src/index.ts is the package's composition root: it hands out Link on the Node runtime.
   { files: l0l1, ignores: ['src/node/**', 'src/cli/**', 'src/index.ts', 'src/**/*.test.ts'], rules: ioFree },
+  {
+    files: ['src/cli/tui/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      ...ioFree,
+      'no-restricted-imports': ['error', {
+        patterns: [
+          ...ioFree['no-restricted-imports'][1].patterns,
+          { regex: '^\\.\\./(?!\\.\\./)', message: 'src/cli/tui is pure: it must not import the rest of src/cli (L3).' },
+        ],
+      }],
+    },
+  },
 );

@@ -5,10 +5,18 @@
  */
 import { CARABINER_COMPAT_VERSION } from '../carabiner/protocol.ts';
 import { Link } from '../node/link/link.ts';
-import type { CliCommand } from './args.ts';
 import { CarabinerServer } from './carabiner-server.ts';
 
-type CarabinerConfig = Extract<CliCommand, { kind: 'carabiner' }>;
+/** `phaselock carabiner`'s options, parsed (src/cli/commands/carabiner.ts). */
+export interface CarabinerConfig {
+  port: number;
+  host: string;
+  bpm: number;
+  startStopSync: boolean;
+  daemon: boolean;
+  /** Interface names or IPv4 addresses; undefined = every IPv4 interface. */
+  interfaces: string[] | undefined;
+}
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -61,9 +69,9 @@ export async function runCarabiner(cfg: CarabinerConfig): Promise<number> {
   } finally {
     for (const s of signals) process.off(s, stop);
     process.stdout.off('error', stop).on('error', () => undefined);
-    if (tty && !cfg.daemon && process.stdout.writable) process.stdout.write('\n');
     await server.close();
     await link.close(); // resolves once the ByeBye is out
+    if (tty && !cfg.daemon && process.stdout.writable) process.stdout.write('\n');
   }
   return 0;
 }

@@ -6,10 +6,19 @@
  * @module
  */
 import { Link } from '../node/link/link.ts';
-import type { LiveConfig } from './args.ts';
-import { LinkHut } from './hut.ts';
-import { splitKeys } from './keys.ts';
-import { formatJsonStatus, renderScreen, type JsonReason } from './status-format.ts';
+import { LinkHut } from './tui/hut.ts';
+import { splitKeys } from './tui/keys.ts';
+import { formatJsonStatus, renderScreen, type JsonReason } from './tui/status-format.ts';
+
+export interface LiveConfig {
+  bpm: number;
+  quantum: number;
+  startStopSync: boolean;
+  /** Interface names or IPv4 addresses; undefined = every IPv4 interface. */
+  interfaces: string[] | undefined;
+  /** undefined = automatic: JSON when stdout is not a TTY. */
+  json: boolean | undefined;
+}
 
 /** Frame interval of the terminal UI (50 Hz; the issue asks for at least 30). */
 export const FRAME_MS = 20;

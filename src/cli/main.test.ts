@@ -1,39 +1,47 @@
+// `main(argv, io)`: the exit codes and what goes to stdout and stderr, for commands that never
+// join Link (help, version, bad arguments, an offline seq of a missing file).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { runExternal } from './main.ts';
+import { describe, it } from 'node:test';
+import { main } from './main.ts';
 
-describe('runExternal (phaselock clock / seq, loaded lazily)', () => {
-  let dir: string;
-  let baseUrl: string;
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
 
-  before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'phaselock-ext-'));
-    baseUrl = pathToFileURL(path.join(dir, 'main.ts')).href;
-    await writeFile(path.join(dir, 'clock.ts'),
-      'export async function runClockCommand(args: string[]): Promise<number> { return args.length === 2 && args[0] === "--x" ? 7 : 3; }\n');
-    await writeFile(path.join(dir, 'seq.ts'), 'export const somethingElse = 1;\n');
+describe('main', () => {
+  it('--version and --help exit 0 on stdout', async () => {
+    const v = await run(['--version']);
+    assert.equal(v.code, 0);
+    assert.match(v.out, /^phaselock \d+\.\d+\.\d+/);
+    const h = await run(['--help']);
+    assert.equal(h.code, 0);
+    assert.equal(h.err, '');
+    for (const c of ['status', 'peers', 'tempo <bpm>', 'carabiner', 'clock --to OUTPUT', 'seq <FILE.mid> --to OUTPUT', 'help']) {
+      assert.match(h.out, new RegExp(`phaselock ${c.replace(/[.[\]]/g, '\\$&')}`));
+    }
+    assert.match(h.out, /Exit codes: 0 success, 1 failure/);
+    assert.equal((await run(['help'])).out, h.out);
   });
 
-  after(() => rm(dir, { recursive: true, force: true }));
-
-  it('passes the arguments and returns the exit code of runClockCommand', async () => {
-    assert.equal(await runExternal('clock', ['--x', 'y'], { baseUrl }), 7);
+  it('help help exits 0 (issue 12)', async () => {
+    const r = await run(['help', 'help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^usage: phaselock help \[link\|status\|/);
   });
 
-  it('a module without the expected export is a clear error, exit 1', async () => {
-    let err = '';
-    assert.equal(await runExternal('seq', [], { baseUrl, stderr: (t) => (err += t) }), 1);
-    assert.match(err, /seq\.ts does not export runSeqCommand\(\)/);
+  it('a usage error is `phaselock: <what>` and the usage line on stderr, exit 2, nothing on stdout', async () => {
+    const r = await run(['tempo', 'fast']);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, '');
+    assert.equal(r.err, "phaselock: <bpm> must be a number in [20, 999] bpm, got 'fast'\nusage: phaselock tempo <bpm> [--timeout S] [--interface NAME|ADDR]...");
   });
 
-  it('a missing module is a clear error, exit 1', async () => {
-    await rm(path.join(dir, 'clock.ts'));
-    let err = '';
-    assert.equal(await runExternal('clock', [], { baseUrl, stderr: (t) => (err += t) }), 1);
-    assert.match(err, /the 'clock' command is not available in this build \(.*clock\.ts is missing\)/);
+  it('a command that fails exits 1 with its reason', async () => {
+    const r = await run(['seq', '/nonexistent/song.mid', '--to', 'console', '--no-link']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^phaselock seq: .*ENOENT/);
   });
 });

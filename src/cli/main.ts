@@ -1,13 +1,16 @@
 /**
- * `phaselock`'s composition root: parses the command line and runs one command.
- * Each command module is imported lazily, so `phaselock tempo 120` does not load the TUI and
- * `clock`/`seq` (written separately, in src/cli/clock.ts and src/cli/seq.ts) are optional.
+ * `phaselock`'s composition root: resolves the command line against the registry
+ * (src/cli/registry.ts), runs the command and turns the outcome into the exit code:
+ * 0 success, 1 failure, 2 bad arguments. Each command loads its implementation lazily, so
+ * `phaselock tempo 120` does not load the terminal UI or the MIDI code.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs, UsageError, type CliCommand } from './args.ts';
-import { USAGE } from './usage.ts';
+import { readFileSync } from 'node:fs';
+import { COMMANDS, resolve, type Resolved } from './registry.ts';
+import { overview } from './commands/help.ts';
+import { stdio, type CommandIo } from './spec/command-spec.ts';
+import { renderHelp } from './spec/help.ts';
+import { UsageError } from './spec/parse.ts';
 
 function version(): string {
   try {
@@ -18,84 +21,37 @@ function version(): string {
   }
 }
 
-const EXTERNAL = {
-  clock: 'runClockCommand',
-  seq: 'runSeqCommand',
-} as const;
-
-export interface ExternalOptions {
-  /** The module next to which clock/seq are looked up (default: this module). */
-  baseUrl?: string;
-  stderr?: (text: string) => void;
-}
-
-/**
- * Runs `phaselock clock|seq` from its own module, imported only now. The contract: the module
- * exports `runClockCommand(args: string[])` / `runSeqCommand(args: string[])` returning (a
- * promise of) the exit code (undefined counts as 0). A missing module or export is a clear
- * error and exit code 1.
- */
-export async function runExternal(name: keyof typeof EXTERNAL, args: string[], options: ExternalOptions = {}): Promise<number> {
-  const baseUrl = options.baseUrl ?? import.meta.url;
-  const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
-  const ext = baseUrl.endsWith('.ts') ? '.ts' : '.js';
-  const url = new URL(`./${name}${ext}`, baseUrl);
-  const file = fileURLToPath(url);
-  if (!existsSync(file)) {
-    stderr(`phaselock: the '${name}' command is not available in this build (${file} is missing)\n`);
-    return 1;
-  }
-  const mod = (await import(url.href)) as Record<string, unknown>;
-  const fn = mod[EXTERNAL[name]];
-  if (typeof fn !== 'function') {
-    stderr(`phaselock: ${file} does not export ${EXTERNAL[name]}()\n`);
-    return 1;
-  }
-  const code: unknown = await (fn as (args: string[]) => unknown)(args);
-  return typeof code === 'number' ? code : 0;
-}
-
-async function run(cmd: CliCommand): Promise<number> {
-  switch (cmd.kind) {
-    case 'help':
-      if (cmd.topic === 'clock' || cmd.topic === 'seq') return runExternal(cmd.topic, ['--help']);
-      process.stdout.write(`${USAGE[cmd.topic].text}\n`);
-      return 0;
+async function run(r: Resolved, io: CommandIo): Promise<number> {
+  switch (r.kind) {
     case 'version':
-      process.stdout.write(`phaselock ${version()}\n`);
+      io.out(`phaselock ${version()}`);
       return 0;
-    case 'link':
-      return (await import('./live.ts')).runLive(cmd);
-    case 'status':
-    case 'peers':
-    case 'tempo':
-    case 'play':
-    case 'stop':
-      return (await import('./oneshot.ts')).runOneShot(cmd);
-    case 'carabiner':
-      return (await import('./carabiner-command.ts')).runCarabiner(cmd);
-    case 'external':
-      return runExternal(cmd.name, cmd.args);
+    case 'overview':
+      io.out(overview(COMMANDS));
+      return 0;
+    case 'help':
+      io.out(renderHelp(r.command));
+      return 0;
+    case 'run':
+      return r.command.run(r.parsed, io);
   }
 }
 
 /**
  * Runs `phaselock` with `argv` (without node and the script) and resolves with the exit code:
- * 0 success, 1 failure, 2 bad arguments (after a message and the usage line on stderr).
+ * 0 success, 1 failure, 2 bad arguments (after `phaselock: <what>` and the command's usage
+ * line on stderr — never the whole help). `io` defaults to stdout/stderr lines.
+ * @example process.exitCode = await main(process.argv.slice(2));
  */
-export async function main(argv: readonly string[]): Promise<number> {
-  let cmd: CliCommand;
+export async function main(argv: readonly string[], io: CommandIo = stdio): Promise<number> {
   try {
-    cmd = parseArgs(argv);
+    return await run(resolve(argv), io);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`phaselock: ${err.message}\n${err.usage}\n`);
-    return 2;
-  }
-  try {
-    return await run(cmd);
-  } catch (err) {
-    process.stderr.write(`phaselock: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    if (err instanceof UsageError) {
+      io.err(`phaselock: ${err.message}\n${err.usage}`);
+      return 2;
+    }
+    io.err(`phaselock: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return 1;
   }
 }

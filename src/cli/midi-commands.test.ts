@@ -1,12 +1,16 @@
-// `phaselock clock` and `phaselock seq` as functions: offline (--no-link), recording to a file.
+// `phaselock clock` and `phaselock seq` through `main`: offline (--no-link), recording to a file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeMidi } from 'midi-file';
-import { runClockCommand } from './clock.ts';
-import { runSeqCommand } from './seq.ts';
+import type { CommandIo } from './spec/command-spec.ts';
+import { main } from './main.ts';
+
+const quiet = () => {};
+const runClockCommand = (args: string[], io: Partial<CommandIo> = {}) => main(['clock', ...args], { out: quiet, err: quiet, ...io });
+const runSeqCommand = (args: string[], io: Partial<CommandIo> = {}) => main(['seq', ...args], { out: quiet, err: quiet, ...io });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'phaselock-midi-'));
 const readLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: number; bytes: number[] });
@@ -14,7 +18,7 @@ const readLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n'
 test('phaselock clock --to record:FILE writes SPP, Start, ticks and Stop as timestamped JSON lines', async () => {
   const file = path.join(dir, 'clock.jsonl');
   const out: string[] = [];
-  const code = await runClockCommand(['--to', `record:${file}`, '--no-link', '--bpm', '480', '--duration', '1200'], { stdout: (l) => out.push(l) });
+  const code = await runClockCommand(['--to', `record:${file}`, '--no-link', '--bpm', '480', '--duration', '1.2'], { out: (l) => out.push(l) });
   assert.equal(code, 0);
   const lines = readLines(file);
   assert.deepEqual(lines.slice(0, 3).map((l) => l.bytes), [[0xf2, 0, 0], [0xfa], [0xf8]]);
@@ -41,7 +45,7 @@ test('phaselock seq FILE.mid plays the file at its tempo (alone) and ends with t
   })));
   const file = path.join(dir, 'seq.jsonl');
   const started = Date.now();
-  const code = await runSeqCommand([mid, '--to', `record:${file}`, '--no-link', '--duration', '20000'], { stdout: () => {} });
+  const code = await runSeqCommand([mid, '--to', `record:${file}`, '--no-link', '--duration', '20'], { out: () => {} });
   assert.equal(code, 0);
   assert.ok(Date.now() - started < 5000, 'ended with the song, not the duration');
   const lines = readLines(file);
@@ -52,13 +56,13 @@ test('phaselock seq FILE.mid plays the file at its tempo (alone) and ends with t
 
 test('usage errors exit 2, an unavailable port exits 1 with the reason, --help exits 0', async () => {
   const err: string[] = [];
-  const io = { stdout: () => {}, stderr: (l: string) => err.push(l) };
+  const io = { out: () => {}, err: (l: string) => err.push(l) };
   assert.equal(await runClockCommand(['--no-link'], io), 2);
   assert.match(err.join(''), /--to OUTPUT is required/);
   assert.equal(await runSeqCommand(['--to', 'console'], io), 2);
-  assert.equal(await runClockCommand(['--to', 'phaselock-no-such-port', '--no-link', '--duration', '10'], io), 1);
+  assert.equal(await runClockCommand(['--to', 'phaselock-no-such-port', '--no-link', '--duration', '0.01'], io), 1);
   assert.match(err.join('\n'), /MIDI subsystem|@julusian\/midi|no MIDI output port/);
   const out: string[] = [];
-  assert.equal(await runClockCommand(['--help'], { stdout: (l) => out.push(l) }), 0);
+  assert.equal(await runClockCommand(['--help'], { out: (l) => out.push(l) }), 0);
   assert.match(out.join(''), /usage: phaselock clock --to OUTPUT/);
 });

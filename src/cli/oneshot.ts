@@ -4,26 +4,30 @@
  * @module
  */
 import { Link } from '../node/link/link.ts';
-import type { CliCommand, OneShotConfig } from './args.ts';
-import { captureStatus } from './hut.ts';
-import { formatJsonStatus, formatStatusText } from './status-format.ts';
+import { stdio, type CommandIo } from './spec/command-spec.ts';
+import { captureStatus } from './tui/hut.ts';
+import { formatJsonStatus, formatStatusText } from './tui/status-format.ts';
 
-type OneShot = Extract<CliCommand, { kind: 'status' | 'peers' | 'tempo' | 'play' | 'stop' }>;
+export interface OneShotConfig {
+  /** Interface names or IPv4 addresses; undefined = every IPv4 interface. */
+  interfaces: string[] | undefined;
+  timeoutMs: number;
+  json: boolean;
+  quantum: number;
+}
+
+export type OneShot = OneShotConfig & (
+  | { kind: 'status' }
+  | { kind: 'peers' }
+  | { kind: 'tempo'; bpm: number }
+  | { kind: 'play'; quantized: boolean }
+  | { kind: 'stop' }
+);
 
 /** After the first peer: time for the other peers of the session to show up too. */
 export const SETTLE_MS = 250;
 /** After acting: stay one announcement period so a lost datagram is repeated. */
 export const LINGER_MS = 300;
-
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-const stdio: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -46,7 +50,7 @@ function waitForPeers(link: Link, timeoutMs: number): Promise<boolean> {
 
 const plural = (n: number) => `${n} peer${n === 1 ? '' : 's'}`;
 
-export async function runOneShot(cmd: OneShot, io: Output = stdio): Promise<number> {
+export async function runOneShot(cmd: OneShot, io: CommandIo = stdio): Promise<number> {
   const acts = cmd.kind === 'tempo' || cmd.kind === 'play' || cmd.kind === 'stop';
   const link = new Link({
     // Start/stop sync on: `status` only listens (it never commits a transport change).
@@ -77,13 +81,13 @@ export async function runOneShot(cmd: OneShot, io: Output = stdio): Promise<numb
 }
 
 /** `transportKnown`: alone, or a start/stop change arrived while we listened. */
-function report(cmd: OneShot & OneShotConfig, link: Link, io: Output, transportKnown: boolean): void {
+function report(cmd: OneShot, link: Link, io: CommandIo, transportKnown: boolean): void {
   const status = captureStatus(link, cmd.quantum);
   if (cmd.kind === 'peers') io.out(cmd.json ? JSON.stringify({ numPeers: status.numPeers }) : String(status.numPeers));
   else io.out(cmd.json ? formatJsonStatus(status, 'status', { transportKnown }) : formatStatusText(status, { transportKnown }));
 }
 
-function act(cmd: OneShot, link: Link, io: Output): void {
+function act(cmd: OneShot, link: Link, io: CommandIo): void {
   const now = link.clock.micros();
   const s = link.captureAppSessionState();
   const peers = plural(link.numPeers);

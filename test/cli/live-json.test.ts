@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { monoMicros, withAbletonNamespace, type LinePeer, type Netns } from '../interop/harness.ts';
 import { BIN, ENV, exited, Lines, ROOT } from './helpers.ts';
-import type { LiveStatus } from '../../src/cli/hut.ts';
-import type { JsonReason } from '../../src/cli/status-format.ts';
+import type { LiveStatus } from '../../src/cli/tui/hut.ts';
+import type { JsonReason } from '../../src/cli/tui/status-format.ts';
 
 const near = (a: number, b: number, eps = 0.01) => Math.abs(a - b) < eps;
 

@@ -1,9 +1,9 @@
 // The live view's key bindings on real LinkPeers over VirtualTime + FakeNetwork.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LinkPeer } from '../link/link-peer.ts';
-import { FakeNetwork } from '../testing/fake-network.ts';
-import { VirtualTime } from '../testing/virtual-time.ts';
+import { LinkPeer } from '../../link/link-peer.ts';
+import { FakeNetwork } from '../../testing/fake-network.ts';
+import { VirtualTime } from '../../testing/virtual-time.ts';
 import { LinkHut } from './hut.ts';
 
 function setup(peers = 1) {

@@ -4,7 +4,7 @@
  * virtual clock.
  * @module
  */
-import type { NetworkTimelineSource } from '../sched/timeline-source.ts';
+import type { NetworkTimelineSource } from '../../sched/timeline-source.ts';
 import { TapTempo } from './tap-tempo.ts';
 
 /** What the live view drives: a timeline shared over a network (phaselock's `Link`). */

@@ -1,0 +1,75 @@
+/**
+ * The MIDI output family: `clock` (a Link-synced MIDI clock) and `seq` (a Standard MIDI File
+ * on the Link timeline). Both take the same output, timing and Link options.
+ * @module
+ */
+import { defineCommand, type OptionValues } from '../spec/command-spec.ts';
+import { BPM_RANGE, interfaceOption, quantumOption } from '../spec/common-options.ts';
+import type { MidiRunConfig } from '../midi-session.ts';
+
+/** Longest `--duration`: what a Node timer can wait (2^31 - 1 ms, about 24.8 days), rounded down. */
+export const MAX_DURATION_S = 2_000_000;
+
+const midiOptions = {
+  to: {
+    type: 'string', value: 'OUTPUT', required: true,
+    help: 'where MIDI goes: record:FILE writes timestamped bytes as JSON lines, console prints them, a MIDI port name or index (or native:NAME) plays them',
+    check: (v: string) => (v === 'record:' || v === 'native:' ? `needs a name after '${v}'` : undefined),
+  },
+  bpm: { type: 'number', range: BPM_RANGE, unit: 'bpm', help: 'tempo', defaultHelp: "the session's; 120 for a new session" },
+  quantum: quantumOption,
+  latency: { type: 'number', range: [-1000, 1000], unit: 'ms', default: 0, help: 'send this much earlier; negative: later' },
+  duration: { type: 'number', range: [0, MAX_DURATION_S], unit: 'seconds', help: 'stop after this long', defaultHelp: 'until Ctrl-C' },
+  joinWait: { type: 'number', range: [0, 10], unit: 'seconds', default: 0.6, help: 'how long to listen for the session before starting' },
+  mainThread: { type: 'boolean', help: 'call a native port from the main thread, not from a timing thread' },
+  showClock: { type: 'boolean', help: 'with --to console, print clock ticks too' },
+  noLink: { type: 'boolean', help: 'stay offline (a session of one)' },
+  interface: interfaceOption,
+} as const;
+
+function midiConfig(o: OptionValues<typeof midiOptions>): MidiRunConfig {
+  return {
+    to: o.to, bpm: o.bpm, quantum: o.quantum, latencyMs: o.latency, durationSeconds: o.duration, joinWaitSeconds: o.joinWait,
+    mainThread: o.mainThread, showClock: o.showClock, link: !o.noLink, interfaces: o.interface,
+  };
+}
+
+export const clockCommand = defineCommand({
+  name: 'clock',
+  summary: 'a Link-synced MIDI clock',
+  description: `
+Sends MIDI clock (24 ticks per beat) locked to the Link session, with Song Position Pointer,
+Start on the next bar, Stop and Continue; follows the session's start/stop both ways.
+Ends after --duration or on SIGINT/SIGTERM, with Stop sent (exit 0); exit 1 when the output
+cannot be opened.`,
+  options: {
+    ...midiOptions,
+    clockWhileStopped: { type: 'boolean', help: 'keep ticking while the transport is stopped' },
+    noStart: { type: 'boolean', help: "do not start the transport; follow the session's" },
+  },
+  async run({ options: o }, io) {
+    const { runClock } = await import('../clock.ts');
+    return runClock({ ...midiConfig(o), clockWhileStopped: o.clockWhileStopped, start: !o.noStart }, io);
+  },
+});
+
+export const seqCommand = defineCommand({
+  name: 'seq',
+  summary: 'play a MIDI file on the Link timeline',
+  description: `
+Plays a Standard MIDI File on the Link timeline: starts on the next bar, follows the session's
+start/stop, sends note-offs for sounding notes on stop. The Link tempo replaces the file's
+tempo map (alone, the session takes the file's first tempo unless --bpm is given).
+Ends with the song, after --duration or on SIGINT/SIGTERM, with note-offs sent (exit 0);
+exit 1 when the file cannot be read or the output cannot be opened.`,
+  positionals: [{ name: 'file', value: 'FILE.mid', type: 'string', help: 'the Standard MIDI File to play' }],
+  options: {
+    ...midiOptions,
+    bpm: { ...midiOptions.bpm, defaultHelp: "the session's; the file's first tempo for a new session" },
+    loop: { type: 'boolean', help: 'loop the song (length rounded up to whole bars)' },
+  },
+  async run({ options: o, args }, io) {
+    const { runSeq } = await import('../seq.ts');
+    return runSeq({ ...midiConfig(o), file: args.file, loop: o.loop }, io);
+  },
+});

@@ -1,0 +1,86 @@
+/**
+ * The one-shot family: `status`, `peers`, `tempo`, `play`, `stop`. Each joins, acts as soon as
+ * it shares a session with a peer (or listens up to `--timeout`), prints one result and leaves.
+ * @module
+ */
+import { defineCommand, type CommandIo } from '../spec/command-spec.ts';
+import { BPM_RANGE, interfaceOption, jsonOption, quantumOption, timeoutOption } from '../spec/common-options.ts';
+import type { OneShot } from '../oneshot.ts';
+
+/** Default `--timeout` of `status` and `peers` (they do not need peers, so they must not wait long). */
+export const LISTEN_TIMEOUT_S = 1;
+/** Default `--timeout` of the commands that need a session. */
+export const JOIN_TIMEOUT_S = 3;
+
+const listenTimeout = timeoutOption('how long to listen for peers', LISTEN_TIMEOUT_S);
+const joinTimeout = timeoutOption('how long to look for a session', JOIN_TIMEOUT_S);
+
+const LISTENS = 'Listens for peers (up to --timeout; 250 ms more once one is found)';
+const NEEDS_SESSION = 'Exit 1 when no session is joined within --timeout.';
+
+async function runOneShot(cmd: OneShot, io: CommandIo): Promise<number> {
+  return (await import('../oneshot.ts')).runOneShot(cmd, io);
+}
+
+const ms = (seconds: number) => Math.round(seconds * 1000);
+
+export const statusCommand = defineCommand({
+  name: 'status',
+  summary: "print the session's state and leave",
+  description: `
+${LISTENS},
+prints tempo, beat, phase, transport and peers, and leaves. Exit 0 even when alone.`,
+  options: { json: jsonOption, quantum: quantumOption, timeout: listenTimeout, interface: interfaceOption },
+  run: ({ options: o }, io) =>
+    runOneShot({ kind: 'status', json: o.json, quantum: o.quantum, timeoutMs: ms(o.timeout), interfaces: o.interface }, io),
+});
+
+export const peersCommand = defineCommand({
+  name: 'peers',
+  summary: 'print the number of peers and leave',
+  description: `
+${LISTENS},
+prints their number and leaves. Exit 0 even when alone.`,
+  options: { json: { ...jsonOption, help: '{"numPeers":N} instead of N' }, timeout: listenTimeout, interface: interfaceOption },
+  run: ({ options: o }, io) =>
+    runOneShot({ kind: 'peers', json: o.json, quantum: 4, timeoutMs: ms(o.timeout), interfaces: o.interface }, io),
+});
+
+export const tempoCommand = defineCommand({
+  name: 'tempo',
+  summary: 'set the session tempo',
+  description: `
+Joins the session, sets its tempo to <bpm> and leaves.
+${NEEDS_SESSION}`,
+  positionals: [{ name: 'bpm', type: 'number', range: BPM_RANGE, unit: 'bpm', help: 'the new tempo' }],
+  options: { timeout: joinTimeout, interface: interfaceOption },
+  run: ({ options: o, args }, io) =>
+    runOneShot({ kind: 'tempo', bpm: args.bpm, json: false, quantum: 4, timeoutMs: ms(o.timeout), interfaces: o.interface }, io),
+});
+
+export const playCommand = defineCommand({
+  name: 'play',
+  summary: 'start the transport (start/stop sync)',
+  description: `
+Joins the session and starts its transport (peers with start/stop sync follow).
+${NEEDS_SESSION}`,
+  options: {
+    quantized: { type: 'boolean', help: 'start on the next bar (beat 0 at the next multiple of --quantum)' },
+    quantum: quantumOption,
+    timeout: joinTimeout,
+    interface: interfaceOption,
+  },
+  run: ({ options: o }, io) =>
+    runOneShot({ kind: 'play', quantized: o.quantized, json: false, quantum: o.quantum, timeoutMs: ms(o.timeout), interfaces: o.interface }, io),
+});
+
+export const stopCommand = defineCommand({
+  name: 'stop',
+  summary: 'stop the transport (start/stop sync)',
+  description: `
+Joins the session and stops its transport (peers with start/stop sync follow).
+${NEEDS_SESSION}`,
+  options: { timeout: joinTimeout, interface: interfaceOption },
+  run: ({ options: o }, io) =>
+    runOneShot({ kind: 'stop', json: false, quantum: 4, timeoutMs: ms(o.timeout), interfaces: o.interface }, io),
+});
