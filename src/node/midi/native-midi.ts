@@ -85,17 +85,22 @@ export class NativeMidiOutput implements InstantOutput {
     readonly name: string,
   ) {}
 
-  /** Sends at once (`timeMicros` is informational: call this at the instant). */
+  /** Sends at once (`timeMicros` is informational: call this at the instant); dropped once closed. */
   send(data: Uint8Array, _timeMicros: number): void {
     if (this.closed) return;
     this.port.sendMessage(Array.from(data));
   }
 
-  close(): void {
+  /** Closes the port (messages sent before have gone out: sends are synchronous). Idempotent. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.port.closePort();
     this.port.destroy?.();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }
 
