@@ -11,7 +11,7 @@ export async function main(options: ExampleOptions = {}): Promise<ExampleResult>
   await sleep(Math.max(0, (options.durationMs ?? 8000) - (link.clock.micros() - startedAt) / 1000));
   clock.stop();
   await sleep(60); // Stop goes out after the ticks already scheduled
-  clock.close();
+  await clock.close();
   return finish(downbeat);
 }
 

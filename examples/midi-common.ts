@@ -48,7 +48,7 @@ export function setUp(options: ExampleOptions) {
  */
 export async function playFor(
   link: Link,
-  seq: { start(): number; stop(): number; close(): void },
+  seq: { start(): number; stop(): number; close(): Promise<void> },
   durationMs: number,
 ): Promise<number> {
   const startedAt = link.clock.micros();
@@ -56,7 +56,7 @@ export async function playFor(
   await sleep(Math.max(0, durationMs - (link.clock.micros() - startedAt) / 1000));
   seq.stop();
   await sleep(60); // the note-offs and the stop go out after what was already scheduled
-  seq.close();
+  await seq.close();
   return t0;
 }
 

@@ -17,7 +17,7 @@ export async function main(options: ExampleOptions = {}): Promise<ExampleResult>
   seq.stop({ atBeat: BARS * 4 });
   await atBeat(link, BARS * 4, { signal: AbortSignal.timeout(options.durationMs ?? 60_000) }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 60));
-  seq.close();
+  await seq.close();
   return finish(t0);
 }
 

@@ -36,7 +36,7 @@ const isEnding = (d: Uint8Array) =>
 /**
  * @example
  * await using s = new HostTimeScheduler({ clock: hrClock, timers: nodeTimers }, output).open();
- * s.schedule(hrClock.micros() + 500_000, midiNoteOn(1, 60, 100));
+ * s.schedule(hrClock.micros() + 500_000, noteOn(1, 60, 100));
  */
 export class HostTimeScheduler {
   private readonly scheduler: WindowScheduler;
