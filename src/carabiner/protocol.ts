@@ -1,6 +1,6 @@
 /**
- * Carabiner's line protocol (L0, pure): command parsing, response formatting and the
- * incremental line framer. Written from the protocol section of Deep Symmetry's Carabiner
+ * Carabiner's line protocol (L0, pure): command parsing and response formatting (lines are
+ * framed by `LineFramer`, src/core/line-framer.ts, capped at {@link MAX_LINE_LENGTH}). Written from the protocol section of Deep Symmetry's Carabiner
  * README (github.com/Deep-Symmetry/carabiner, "Protocol"), section names cited below as
  * `README §status`, `README §bpm`, ….
  *
@@ -209,81 +209,15 @@ export function formatLineTooLong(max: number): string {
   return `line-too-long ${max}`;
 }
 
-// ------------------------------------------------------------------------------------------
-// Framing
-
-export type Frame = { kind: 'line'; text: string } | { kind: 'too-long' };
-
 /**
- * Incremental newline framing with a length cap (DESIGN §4: `push(chunk): Frame[]`).
- * A line longer than `maxLength` yields one `too-long` frame as soon as the cap is passed,
- * then everything up to the next newline is dropped without being buffered, so memory per
- * connection stays bounded whatever a client sends.
+ * phaselock's last line to a client past the connection limit, before it closes the connection
+ * (not in the README; a client that does not know it sees an unknown response, then EOF).
  */
-export class LineFramer {
-  private partial = '';
-  private discarding = false;
-
-  constructor(readonly maxLength = MAX_LINE_LENGTH) {}
-
-  /** Text received after the last newline (not yet a line). */
-  get pending(): string {
-    return this.partial;
-  }
-
-  /** True while the rest of an overlong line is being dropped. */
-  get isDiscarding(): boolean {
-    return this.discarding;
-  }
-
-  push(chunk: string): Frame[] {
-    const frames: Frame[] = [];
-    let from = 0;
-    for (;;) {
-      const nl = chunk.indexOf('\n', from);
-      const piece = nl < 0 ? chunk.slice(from) : chunk.slice(from, nl);
-      this.append(piece, frames);
-      if (nl < 0) break;
-      if (!this.discarding) frames.push({ kind: 'line', text: stripCr(this.partial) });
-      this.partial = '';
-      this.discarding = false;
-      from = nl + 1;
-    }
-    return frames;
-  }
-
-  /**
-   * Ends the pending partial line as if a newline had arrived (phaselock executes a command
-   * sent without newline after a quiet pause: pre-1.1.0 clients sent one command per packet
-   * with no newline, README §Protocol). Returns its frame, if any.
-   */
-  flush(): Frame | undefined {
-    const text = this.partial;
-    const wasDiscarding = this.discarding;
-    this.partial = '';
-    this.discarding = false;
-    if (wasDiscarding || text.length === 0) return undefined;
-    return { kind: 'line', text: stripCr(text) };
-  }
-
-  /** Forgets the partial line (the client went away mid-line). */
-  reset(): void {
-    this.partial = '';
-    this.discarding = false;
-  }
-
-  private append(piece: string, frames: Frame[]): void {
-    if (this.discarding || piece.length === 0) return;
-    if (this.partial.length + piece.length > this.maxLength) {
-      this.partial = '';
-      this.discarding = true;
-      frames.push({ kind: 'too-long' });
-      return;
-    }
-    this.partial += piece;
-  }
+export function formatTooManyConnections(max: number): string {
+  return `too-many-connections ${max}`;
 }
 
-function stripCr(s: string): string {
-  return s.endsWith('\r') ? s.slice(0, -1) : s;
-}
+// ------------------------------------------------------------------------------------------
+// Framing: the incremental line framer lives in core (mpv's IPC and the bridge frame lines too).
+
+export { LineFramer, type LineFrame as Frame } from '../core/line-framer.ts';

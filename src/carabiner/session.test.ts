@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { LinkPeer } from '../link/link-peer.ts';
 import { FakeNetwork } from '../testing/fake-network.ts';
 import { VirtualTime } from '../testing/virtual-time.ts';
+import { PhaselockError } from '../core/errors.ts';
 import { CarabinerSession } from './session.ts';
 
 function setup(names = ['a']) {
@@ -24,7 +25,7 @@ function setup(names = ['a']) {
         buffered = parts.pop()!;
         lines.push(...parts);
       },
-    });
+    }).open();
     /** Sends text and returns the lines it produced (microtasks included). */
     const say = async (text: string) => {
       const from = lines.length;
@@ -171,7 +172,7 @@ describe('CarabinerSession', () => {
     const c = client();
     assert.equal(link.listenerCount('tempo'), before + 1);
     await c.say('bpm 15');
-    c.session.close();
+    await c.session.close();
     vt.advance(1_000_000);
     assert.equal(link.captureAppSessionState().tempo, 120);
     assert.equal(c.lines.length, 1);
@@ -185,5 +186,43 @@ describe('CarabinerSession', () => {
     const c = client();
     assert.deepEqual(await c.say('time-at-beat 2e9 4\n'), ['bad-beat 2e9 4']);
     assert.match((await c.say('time-at-beat -1e9 4\n'))[0]!, /^time-at-beat \{ :beat -1000000000\.000000 /);
+  });
+
+  it('lifecycle: the constructor sends nothing and subscribes to nothing; open() greets once; closed throws E_CLOSED', async () => {
+    const { link, vt } = setup();
+    const sent: string[] = [];
+    const session = new CarabinerSession({ link, timers: vt, send: (t) => sent.push(t) });
+    assert.deepEqual(sent, []);
+    assert.equal(link.listenerCount('tempo'), 0);
+    assert.throws(() => session.receive('status\n'), (e) => e instanceof PhaselockError && e.code === 'E_STATE');
+    assert.equal(session.open(), session);
+    session.open();
+    assert.equal(sent.length, 1, 'one greeting');
+    await session.close();
+    await session.close();
+    assert.throws(() => session.receive('status\n'), (e) => e instanceof PhaselockError && e.code === 'E_CLOSED');
+    assert.throws(() => session.open(), (e) => e instanceof PhaselockError && e.code === 'E_CLOSED');
+  });
+
+  it('close sends the status a change still owes (coalesced, not yet out), then nothing more', async () => {
+    const { client, link } = setup();
+    const c = client();
+    const s = link.captureAppSessionState();
+    s.setTempo(140, link.clock.micros());
+    link.commitAppSessionState(s); // its status line waits for a microtask
+    await c.session.close();
+    await Promise.resolve();
+    assert.equal(c.lines.length, 2);
+    assert.equal(fields(c.lines[1]).bpm, 140);
+  });
+
+  it('a failure in the quiet-pause flush goes to onError instead of the timer', async () => {
+    const { link, vt } = setup();
+    const errors: Error[] = [];
+    const session = new CarabinerSession({ link, timers: vt, send: () => undefined, onError: (e) => errors.push(e) }).open();
+    session.receive('bpm 130');
+    link.commitAppSessionState = () => { throw new Error('bug'); };
+    vt.advance(300_000);
+    assert.deepEqual(errors.map((e) => e.message), ['bug']);
   });
 });

@@ -2,19 +2,25 @@
  * One Carabiner client connection (L1): frames the bytes it receives, runs each command
  * against an injected Link-like object and produces the response lines, including the
  * unsolicited `status` lines the README promises (on connect; on tempo, peer-count and —
- * with start/stop sync — transport changes). No I/O of its own: the TCP server
- * (`src/cli/carabiner-server.ts`) hands it text and a `send` callback.
+ * with start/stop sync — transport changes). No I/O of its own: the server
+ * (`src/carabiner/server.ts`) hands it what the client sent and a `send` callback.
+ *
+ * Lifecycle (DESIGN §5): the constructor only wires; `open()` subscribes to the link and sends
+ * the greeting; `close()` sends a status still owed (a change not yet reported) and
+ * unsubscribes. A closed session throws E_CLOSED.
  *
  * Times on this interface are the Link object's host clock (`link.clock`), which for
  * phaselock's `Link` is CLOCK_MONOTONIC in µs; see docs/cli.md "Carabiner compatibility".
  * @module
  */
+import { PhaselockError, toError } from '../core/errors.ts';
 import type { TimerHandle, Timers } from '../core/runtime.ts';
 import type { NetworkTimelineSource } from '../sched/timeline-source.ts';
 import type { SessionState } from '../link/session-state.ts';
+import { LineFramer, type LineFrame } from '../core/line-framer.ts';
 import {
-  CARABINER_COMPAT_VERSION, LineFramer, MAX_LINE_LENGTH, STATUS_QUANTUM, formatBeatAtTime, formatLineTooLong,
-  formatPhaseAtTime, formatStatus, formatTimeAtBeat, formatVersion, parseCommand, type Command, type Frame,
+  CARABINER_COMPAT_VERSION, MAX_LINE_LENGTH, STATUS_QUANTUM, formatBeatAtTime, formatLineTooLong,
+  formatPhaseAtTime, formatStatus, formatTimeAtBeat, formatVersion, parseCommand, type Command,
 } from './protocol.ts';
 
 /** What a session serves: a timeline shared over a network (phaselock's `Link`). */
@@ -34,6 +40,11 @@ export interface CarabinerSessionOptions {
    * Carabiner 1.1.0 that sent one command per packet without newline. Default 200 ms; 0 = never.
    */
   idleFlushMicros?: number;
+  /**
+   * A command run from a timer (the quiet-pause flush) failed unexpectedly; without this
+   * callback the error is thrown from the timer. Failures inside `receive` are thrown to its caller.
+   */
+  onError?(err: Error): void;
 }
 
 /** Marker: the command is answered with a fresh `status` line. */
@@ -49,30 +60,46 @@ export class CarabinerSession {
   private dirty = false;
   private flushQueued = false;
   private inCommand = false;
+  private opened = false;
   private closed = false;
   private readonly onChange = (): void => this.markDirty();
   private readonly onPlaying = (): void => {
     if (this.link.startStopSyncEnabled) this.markDirty();
   };
 
-  /** Subscribes to the link and sends the greeting `status` line at once. */
+  /** Wires only: nothing is sent before `open()`. */
   constructor(private readonly options: CarabinerSessionOptions) {
     this.link = options.link;
     this.framer = new LineFramer(options.maxLineLength ?? MAX_LINE_LENGTH);
     this.idleFlushMicros = options.idleFlushMicros ?? 200_000;
+  }
+
+  /**
+   * Subscribes to the link and sends the greeting `status` line (README §status: "sent on
+   * connect"). Idempotent; returns this. Throws E_CLOSED once closed.
+   */
+  open(): this {
+    this.assertOpen('open');
+    if (this.opened) return this;
+    this.opened = true;
     this.link.on('peers', this.onChange);
     this.link.on('tempo', this.onChange);
     this.link.on('playing', this.onPlaying);
     this.sendStatus();
+    return this;
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Feeds received text; runs every complete command in order. */
-  receive(chunk: string): void {
-    if (this.closed) return;
+  /**
+   * Feeds what the client sent (text, or bytes as UTF-8); runs every complete command in order.
+   * Throws E_STATE before `open()` (the greeting must come first), E_CLOSED once closed.
+   */
+  receive(chunk: string | Uint8Array): void {
+    this.assertOpen('receive');
+    if (!this.opened) throw new PhaselockError('E_STATE', 'CarabinerSession.receive: open() the session first');
     this.idleTimer?.cancel();
     this.idleTimer = undefined;
     for (const frame of this.framer.push(chunk)) {
@@ -81,20 +108,21 @@ export class CarabinerSession {
     }
     const partial = this.framer.pending.length > 0 || this.framer.isDiscarding;
     if (partial && this.idleFlushMicros > 0) {
-      this.idleTimer = this.options.timers.setTimeout(() => {
-        this.idleTimer = undefined;
-        const frame = this.framer.flush();
-        if (frame && !this.closed) this.handle(frame);
-      }, this.idleFlushMicros);
+      this.idleTimer = this.options.timers.setTimeout(() => this.idleFlush(), this.idleFlushMicros);
     }
   }
 
   /**
-   * The connection is gone (or its read side ended). A partial line is dropped, never
-   * executed: half a `bpm 15` is not a request. Idempotent.
+   * Ends the session: the client's read side ended, its connection is gone, or the server is
+   * closing. A partial line is dropped, never executed (half a `bpm 15` is not a request); a
+   * status still owed (a change whose coalesced line has not gone out) is sent first, so a
+   * client never misses the last state. `send` is not called after this. Resolves at once:
+   * the session hands its lines to `send` synchronously, the caller owns the connection and
+   * flushes it. Idempotent.
    */
-  close(): void {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.dirty && this.opened) this.sendStatus();
     this.closed = true;
     this.idleTimer?.cancel();
     this.idleTimer = undefined;
@@ -102,9 +130,34 @@ export class CarabinerSession {
     this.link.off('peers', this.onChange);
     this.link.off('tempo', this.onChange);
     this.link.off('playing', this.onPlaying);
+    return Promise.resolve();
   }
 
-  private handle(frame: Frame): void {
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** The quiet pause passed: run the partial line. A failure goes to `onError` (we are in a timer). */
+  private idleFlush(): void {
+    this.idleTimer = undefined;
+    const frame = this.framer.flush();
+    if (!frame || this.closed) return;
+    if (!this.options.onError) {
+      this.handle(frame);
+      return;
+    }
+    try {
+      this.handle(frame);
+    } catch (err) {
+      this.options.onError(toError(err));
+    }
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closed) throw new PhaselockError('E_CLOSED', `CarabinerSession.${what}: the session was closed`);
+  }
+
+  private handle(frame: LineFrame): void {
     if (frame.kind === 'too-long') {
       this.sendLine(formatLineTooLong(this.framer.maxLength));
       return;

@@ -3,11 +3,17 @@
  * loopback TCP. The Link behind it is never enabled: no Link traffic, so no namespace needed.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { monoMicros, sleep, waitFor } from '../interop/harness.ts';
 import { Link } from '../../src/node/link/link.ts';
 import { CarabinerServer } from '../../src/cli/carabiner-server.ts';
 import { CarabinerClient, STATUS_LINE } from './carabiner-client.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 describe('phaselock carabiner server (protocol)', () => {
   let link: Link;
@@ -229,5 +235,174 @@ describe('phaselock carabiner server (protocol)', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+/** A raw client that counts what it reads and keeps only the first lines (hostile tests must not measure their own memory). */
+class RawClient {
+  readonly socket: net.Socket;
+  readonly head: string[] = [];
+  bytesRead = 0;
+  closed = false;
+  private partial = '';
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.bytesRead += chunk.length;
+      if (this.head.length >= 4) return;
+      const lines = (this.partial + chunk.toString('latin1')).split('\n');
+      this.partial = lines.pop()!.slice(0, 200);
+      this.head.push(...lines.slice(0, 4 - this.head.length));
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => (this.closed = true));
+  }
+
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1' }, () => {
+        socket.off('error', reject);
+        resolve(new RawClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  /** Writes `total` bytes made by `chunk(i)`, waiting for drain: the sender itself stays small. */
+  async send(total: number, chunk: (i: number) => Buffer): Promise<void> {
+    for (let sent = 0, i = 0; sent < total && !this.closed; i++) {
+      const c = chunk(i);
+      sent += c.length;
+      if (!this.socket.write(c)) await new Promise<void>((r) => { this.socket.once('drain', r); this.socket.once('close', r); });
+    }
+  }
+}
+
+describe('phaselock carabiner server (hostile clients, real sockets)', () => {
+  it('junk, 1 MB lines, an endless line, a client that never reads, many connections and resets: server and Link stay up, memory bounded', async () => {
+    const link = new Link({ bpm: 120 });
+    const warnings: string[] = [];
+    const errors: Error[] = [];
+    const server = await CarabinerServer.listen({ link, port: 0, onWarning: (w) => warnings.push(w.message), onError: (e) => errors.push(e) });
+    const watcher = await CarabinerClient.connect(server.port);
+    await watcher.next('status');
+    // Retained memory, measured after a full collection: what the server keeps for its clients.
+    const retained = () => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const base = retained();
+    try {
+      // Phase 1, all at once: junk, 1 MB lines, one 64 MB line that never ends, resets mid-line, a non-reader.
+      const MB = 1 << 20;
+      const junkBlock = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919 + 13) % 256));
+      const junk = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(server.port)));
+      const longLines = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(server.port)));
+      const endless = await RawClient.connect(server.port);
+      const nonReader = await RawClient.connect(server.port);
+      nonReader.socket.pause();
+      const resets = async () => {
+        for (let i = 0; i < 20; i++) {
+          const c = await RawClient.connect(server.port);
+          c.socket.write('bpm 66');
+          await sleep(1);
+          c.socket.resetAndDestroy();
+        }
+      };
+      const flood = async () => {
+        const burst = Buffer.from('status\n'.repeat(20_000));
+        for (let i = 0; i < 200 && !nonReader.closed; i++) {
+          nonReader.socket.write(burst);
+          await sleep(5);
+        }
+      };
+      await Promise.all([
+        ...junk.map((c) => c.send(4 * MB, () => junkBlock)),
+        ...longLines.map((c) => c.send(8 * MB, (i) => Buffer.from(i % 16 === 15 ? `${'x'.repeat(64 * 1024 - 1)}\n` : 'x'.repeat(64 * 1024)))),
+        endless.send(64 * MB, () => Buffer.alloc(64 * 1024, 0x39)),
+        resets(),
+        flood(),
+      ]);
+      await waitFor(() => nonReader.closed, { timeoutMs: 10_000, what: 'the non-reader to be dropped' });
+      // The endless line is still open (64 MB sent, no newline, a byte every 20 ms so the quiet-pause
+      // flush never ends it): nothing of it may be kept.
+      const trickle = setInterval(() => endless.socket.write('9'), 20);
+      await watcher.request('version');
+      await sleep(300);
+      const grownMB = (retained() - base) / MB;
+      clearInterval(trickle);
+      assert.ok(grownMB < 16, `retained memory grew by ${grownMB.toFixed(1)} MB after 112 MB of hostile input`);
+      assert.ok(warnings.some((w) => /not reading/.test(w)), warnings.join('; '));
+      for (const c of longLines) {
+        await waitFor(() => c.head.length >= 2, { what: 'the answers to the long lines' });
+        assert.deepEqual(c.head.slice(1, 2), ['line-too-long 1024']);
+      }
+      for (const c of [...junk, ...longLines, endless]) c.socket.destroy();
+
+      // Phase 2: more connections than the limit.
+      const crowd = await Promise.all(Array.from({ length: 300 }, () => RawClient.connect(server.port)));
+      await waitFor(() => crowd.every((c) => c.head.length >= 1), { timeoutMs: 10_000, what: 'every connection to get a first line' });
+      const refused = crowd.filter((c) => c.head[0] === 'too-many-connections 256');
+      assert.equal(refused.length, 300 - (256 - 1), 'all but the watcher\'s share are served');
+      await waitFor(() => refused.every((c) => c.closed), { what: 'refused connections to be closed' });
+      for (const c of crowd) c.socket.destroy();
+      await waitFor(() => server.connections === 1, { timeoutMs: 10_000, what: 'only the watcher left' });
+
+      // Everything still works, nothing leaked into the Link, memory stayed bounded.
+      assert.equal((await watcher.request('status')).map.bpm, 120);
+      assert.equal(link.captureAppSessionState().tempo, 120);
+      assert.equal(link.closed, false);
+      const late = await CarabinerClient.connect(server.port);
+      assert.match((await late.next('status')).line, STATUS_LINE);
+      late.close();
+      assert.deepEqual(errors, []);
+    } finally {
+      watcher.close();
+      await server.close();
+      await link.close();
+    }
+  });
+});
+
+describe('phaselock carabiner server (lifecycle, real sockets)', () => {
+  it('close hands every client the status it is owed, newline included, then EOF, and resolves once they are closed', async () => {
+    const link = new Link({ bpm: 120 });
+    const counts: number[] = [];
+    const server = new CarabinerServer({ link, port: 0, onConnections: (n) => counts.push(n) });
+    assert.throws(() => server.address, /not listening/, 'nothing listens before listen()');
+    await server.listen();
+    const texts = ['', ''];
+    const ended = [false, false];
+    const sockets = await Promise.all(texts.map((_, i) => new Promise<net.Socket>((resolve) => {
+      const s = net.connect({ port: server.port, host: '127.0.0.1' }, () => resolve(s));
+      s.setEncoding('utf8').on('data', (t: string) => (texts[i] += t)).on('end', () => (ended[i] = true));
+    })));
+    await waitFor(() => texts.every((t) => t.startsWith('status')), { what: 'the greetings' });
+    const s = link.captureAppSessionState();
+    s.setTempo(141, link.clock.micros());
+    link.commitAppSessionState(s);
+    await server.close();
+    assert.equal(server.connections, 0);
+    assert.equal(counts.at(-1), 0);
+    await waitFor(() => ended.every(Boolean), { what: 'EOF at both clients' });
+    for (const t of texts) {
+      assert.match(t, /:bpm 141\.000000 /);
+      assert.ok(t.endsWith('}\n'), JSON.stringify(t.slice(-40)));
+    }
+    await assert.rejects(server.listen(), /closed/);
+    for (const c of sockets) c.destroy();
+    await link.close();
+  });
+
+  it('closes by itself when the Link closes', async () => {
+    const link = new Link({ bpm: 120 });
+    const server = await CarabinerServer.listen({ link, port: 0 });
+    const c = await CarabinerClient.connect(server.port);
+    await c.next('status');
+    await link.close();
+    await waitFor(() => c.closed && server.connections === 0, { what: 'the client to be closed' });
+    assert.equal(server.closed, true);
+    await server.close();
   });
 });

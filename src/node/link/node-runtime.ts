@@ -12,6 +12,7 @@ import type { InterfaceAddress, Network, PreciseTimers, Random, Runtime, UdpOpen
 import { inIpv4Subnet, isIpv4 } from '../../link/address.ts';
 import { hrClock, nodeTimers } from '../host-clock.ts';
 import { nodePreciseTimers } from '../timing/precise-timers.ts';
+import { nodeStreams } from '../stream/node-streams.ts';
 import { busyMicrosSinceLastCallback, callbackEnded } from './loop-probe.ts';
 
 export { hrClock, nodeTimers } from '../host-clock.ts';
@@ -267,6 +268,7 @@ export function nodeRuntime(options: { udpLatency?: UdpLatency } = {}): Runtime 
     timers: nodeTimers,
     network: new NodeNetwork(options.udpLatency),
     random: cryptoRandom,
+    streams: nodeStreams(),
     /** Main-thread precise timers (src/node/timing/precise-timers.ts), made on first use. */
     get preciseTimers() { return (precise ??= nodePreciseTimers()); },
   };
