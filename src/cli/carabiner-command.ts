@@ -46,6 +46,8 @@ export async function runCarabiner(cfg: CarabinerConfig): Promise<number> {
         statusLine();
       },
       onError: (err) => process.stderr.write(`phaselock: carabiner: ${err.message}\n`),
+      // Clients dropped, refused or reset: routine for a server, worth seeing when debugging.
+      ...(process.env.PHASELOCK_DEBUG ? { onWarning: (e: Error) => process.stderr.write(`phaselock: ${e.message}\n`) } : {}),
     });
   } catch (err) {
     process.stderr.write(`phaselock: cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}\n`);
