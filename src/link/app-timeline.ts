@@ -80,6 +80,11 @@ export function planAppCommit(state: SessionState, session: SessionView, now: nu
   } else if (c.beatOrigin !== origin.timeline.beatOrigin) {
     plan.beatOffset = c.beatOrigin;
   }
+  if (plan.beatOffset !== undefined) {
+    // The application's own beat magnitude must stay where our arithmetic is exact, too.
+    const problem = timelineProblem(appTimeline(plan.line ?? session.timeline, session.ghostOffset, plan.beatOffset), now);
+    if (problem !== undefined) throw new RangeError(`commitAppSessionState: the application's beats are outside what phaselock represents (${problem})`);
+  }
   if (!origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.timeForIsPlaying) {
     const time = state.timeForIsPlaying();
     plan.transport = { isPlaying: state.isPlaying, time };

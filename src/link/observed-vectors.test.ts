@@ -17,8 +17,11 @@ const near = (actual: number, expected: number, eps = 1e-9) =>
 const µb = (beats: number) => beatsToMicroBeats(beats);
 
 test('rounding: half away from zero, unlike Math.round', () => {
-  assert.equal(Math.round(-2.5), -2);
-  assert.equal(roundHalfAway(-2.5), -3);
+  // Math.round(-2.5) is -2: our rounding differs on negative halves only.
+  for (const [x, expected] of [[-2.5, -3], [2.5, 3], [-0.5, -1], [0.5, 1], [-1.4999, -1], [1.5, 2], [-7, -7], [-0.2, 0]] as const) {
+    assert.equal(roundHalfAway(x), expected, `roundHalfAway(${x})`);
+  }
+  assert.ok(Object.is(roundHalfAway(-0.2), 0), 'never -0');
   assert.equal(beatsToMicroBeats(-5e-7), -1);
   assert.equal(beatsToMicroBeats(5e-7), 1);
   assert.equal(beatsToMicroBeats(2.5e-7), 0);

@@ -170,9 +170,9 @@ export class MidiClockOut extends TransportPlayer<MidiClockOutEvents> {
    * At close: what was handed out for after now (ticks, a Start, a Stop) was withdrawn; if that
    * leaves the receiver running, Stop now.
    */
-  protected lastMessages(now: number): void {
-    this.ledger.withdraw(now + 1);
-    if (this.ledger.running) this.emitNow([{ time: now, sendNow: true, data: stopBytes(), after: () => this.emit('stop', now) }]);
+  protected lastMessages(at: number, now: number): void {
+    const maybeSent = this.ledger.withdraw(at + 1);
+    if (this.ledger.running || (now > at && maybeSent.some((d) => d[0] === 0xfc))) this.emitNow([{ time: now, sendNow: true, data: stopBytes(), after: () => this.emit('stop', now) }]);
     this.phase = 'stopped';
   }
 

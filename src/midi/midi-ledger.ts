@@ -25,6 +25,15 @@ interface Pending {
 }
 
 const TRANSPORT = -1;
+
+/** `endings` plus `extra`, each note-off (or Stop) once. */
+export function endingsWith(endings: Uint8Array[], extra: Uint8Array[]): Uint8Array[] {
+  const key = (d: Uint8Array) => (d[0] === 0xfc ? TRANSPORT : keyOf(d));
+  const seen = new Set(endings.map(key));
+  const out = [...endings];
+  for (const d of extra) if (!seen.has(key(d))) { seen.add(key(d)); out.push(d); }
+  return out;
+}
 const STOP = Uint8Array.of(0xfc);
 
 export class MidiLedger {
@@ -54,9 +63,19 @@ export class MidiLedger {
     if (n > 0) this.pending = this.pending.slice(n);
   }
 
-  /** Forgets messages handed out for times ≥ `fromMicros` (the output withdrew them). */
-  withdraw(fromMicros: number): void {
-    this.pending = this.pending.filter((p) => p.time < fromMicros);
+  /**
+   * Forgets messages handed out for times ≥ `fromMicros` (the output withdrew them); returns
+   * what would end what they started (a note-off per withdrawn note-on, Stop for a withdrawn
+   * Start or Continue), for when a withdrawal may have come too late.
+   */
+  withdraw(fromMicros: number): Uint8Array[] {
+    const ends: Uint8Array[] = [];
+    this.pending = this.pending.filter((p) => {
+      if (p.time < fromMicros) return true;
+      if (p.off) ends.push(p.off);
+      return false;
+    });
+    return ends;
   }
 
   /**

@@ -55,10 +55,12 @@ interface Run {
 
 function run(chunks: Uint8Array[], options: MidiParserOptions = {}): Run {
   const warnings: string[] = [];
+  // The parser swallows what onWarning throws: checked after the run, not inside the callback.
+  const malformed: string[] = [];
   const parser = new MidiParser({
     ...options,
     onWarning: (w) => {
-      assert.ok(w instanceof MidiStreamWarning && w.code === 'E_DECODE');
+      if (!(w instanceof MidiStreamWarning && w.code === 'E_DECODE')) malformed.push(`${String(w)} (code ${String((w as { code?: unknown }).code)})`);
       warnings.push(`${w.reason}@${w.offset}`);
     },
   });
@@ -66,6 +68,7 @@ function run(chunks: Uint8Array[], options: MidiParserOptions = {}): Run {
   for (const chunk of chunks) {
     for (const m of parser.push(chunk)) msgs.push(m);
   }
+  assert.deepEqual(malformed.slice(0, 3), [], 'every warning is a MidiStreamWarning with code E_DECODE');
   return { msgs, warnings, pushes: chunks.length };
 }
 
@@ -76,6 +79,7 @@ describe('MidiParser fuzz (seeded)', () => {
   it(`push never throws on ${SEEDS.length * CHUNKS_PER_SEED} random chunks and every message re-encodes to its data`, () => {
     let total = 0;
     let messages = 0;
+    let warned = 0;
     const seen = new Set<string>();
     for (const seed of SEEDS) {
       for (const options of [{}, { maxSysexLength: 8 }]) {
@@ -83,6 +87,7 @@ describe('MidiParser fuzz (seeded)', () => {
         const result = run(chunks, options);
         total += result.pushes;
         messages += result.msgs.length;
+        warned += result.warnings.length;
         for (const m of result.msgs) {
           seen.add(m.type);
           assertWellFormed(m);
@@ -91,6 +96,7 @@ describe('MidiParser fuzz (seeded)', () => {
     }
     assert.ok(total >= 100_000, `pushed ${total} chunks`);
     assert.ok(messages > 10_000, `parsed ${messages} messages`);
+    assert.ok(warned > 1000, `${warned} warnings checked`);
     // The generator reaches every kind, so the checks above cover every kind.
     assert.equal(seen.size, 18, [...seen].sort().join(' '));
   });

@@ -35,7 +35,7 @@ import { beatBoundary, timeAtMicroBeats } from '../sched/grid.ts';
 import type { TimelineSource } from '../sched/timeline-source.ts';
 import { TransportPlayer, type TransportPlayerOptions } from '../sched/transport-player.ts';
 import { controlChange, noteOff, noteOn } from './encode.ts';
-import { MidiLedger } from './midi-ledger.ts';
+import { endingsWith, MidiLedger } from './midi-ledger.ts';
 import type { MidiOutput } from './output.ts';
 import { Sequence, type LoopOptions, type Occurrence, type SeqEvent } from './sequence.ts';
 
@@ -141,10 +141,10 @@ export class LinkSequencer extends TransportPlayer<LinkSequencerEvents> {
   }
 
   /** At close: what was handed out ahead is withdrawn; every note still sounding ends now. */
-  protected lastMessages(now: number): void {
-    this.ledger.withdraw(now + 1);
+  protected lastMessages(at: number, now: number): void {
+    const maybeSent = this.ledger.withdraw(at + 1);
     this.offs = [];
-    for (const off of this.ledger.endings()) {
+    for (const off of endingsWith(this.ledger.endings(), now > at ? maybeSent : [])) {
       this.transport.dispatcher.deliver(now, off);
       this.ledger.record(now, off);
     }

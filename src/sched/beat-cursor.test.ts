@@ -37,7 +37,7 @@ test('a tempo change is continuous, a renumbering shifts, a phase jump is report
   assert.ok(Math.abs(j.fromMicroBeats - 20_000_000) <= 1, String(j.fromMicroBeats));
 });
 
-test('property: random window sizes, wake-up delays and tempo changes hand out every grid step exactly once, in order', () => {
+test('property: random window sizes, wake-up delays and tempo changes hand out every grid step exactly once, in order, never ahead of its window', () => {
   for (let seed = 1; seed <= 40; seed++) {
     const rnd = new SeededRandom(seed);
     const lookahead = 5_000 + Math.floor(rnd.float() * 60_000);
@@ -47,7 +47,7 @@ test('property: random window sizes, wake-up delays and tempo changes hand out e
     let now = T0;
     let horizon = T0;
     const seen: number[] = [];
-    const times: number[] = [];
+    let onTime = 0;
     while (now < T0 + 20_000_000) {
       // A late wakeup: the window still starts where the last ended.
       now += interval + Math.floor(rnd.float() * rnd.float() * 5 * interval);
@@ -63,10 +63,18 @@ test('property: random window sizes, wake-up delays and tempo changes hand out e
       const { first, end } = stepsInRange(w.fromMicroBeats, w.toMicroBeats, 24);
       for (let n = first; n < end; n++) {
         seen.push(n);
-        times.push(stepTime(s, n, 24, 4));
+        // A step is handed out in the window holding its time on the line it was computed on,
+        // or late (after a tempo change), never ahead of the window.
+        const t = stepTime(s, n, 24, 4);
+        assert.ok(t < to, `seed ${seed}: step ${n} at ${t} handed out in the window ending at ${to}`);
+        if (w.change === 'none' || w.change === 'first') {
+          assert.ok(t >= w.fromMicros, `seed ${seed}: step ${n} at ${t} late on an unchanged line (window from ${w.fromMicros})`);
+          onTime++;
+        }
       }
     }
     for (let i = 1; i < seen.length; i++) assert.equal(seen[i], (seen[i - 1] as number) + 1, `seed ${seed}: step ${seen[i]} after ${seen[i - 1]}`);
     assert.ok(seen.length > 100, `seed ${seed}: ${seen.length} steps`);
+    assert.ok(onTime > seen.length / 2, `seed ${seed}: ${onTime} of ${seen.length} steps in unchanged windows`);
   }
 });

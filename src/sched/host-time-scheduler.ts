@@ -100,10 +100,11 @@ export class HostTimeScheduler {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.scheduler.stop();
-      const now = this.clock.micros();
-      const owed = [...this.handed.filter((h) => h.time > now), ...this.items].filter((h) => isEnding(h.data));
-      this.dispatcher.cancelFrom(now + 1);
-      for (const h of owed) this.dispatcher.deliver(now, h.data);
+      // What is due within the output's withdraw lead may be on its way already: it stays.
+      const at = this.clock.micros() + this.dispatcher.withdrawLeadMicros;
+      const owed = [...this.handed.filter((h) => h.time > at), ...this.items].filter((h) => isEnding(h.data));
+      this.dispatcher.cancelFrom(at + 1);
+      for (const h of owed) this.dispatcher.deliver(at, h.data);
       this.dispatcher.flush();
       this.items = [];
       this.handed = [];

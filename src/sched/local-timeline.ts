@@ -67,16 +67,33 @@ export class LocalTimeline extends Emitter<TimelineEvents> implements TimelineSo
     });
   }
 
-  /** Applies what changed in `state`; RangeError (nothing changed) outside the timeline envelope. */
+  /**
+   * Applies what changed in `state` since its capture, as a Link peer does: a tempo or grid
+   * change replaces the line, a beat shift moves the current line's beats, a transport change
+   * sets the transport; what the state did not change stays as others left it since (a state
+   * built without change tracking is applied whole). RangeError (nothing changed) outside the
+   * timeline envelope.
+   */
   commitAppSessionState(state: SessionState): void {
     if (this.isClosed) throw new PhaselockError('E_CLOSED', 'commitAppSessionState: this LocalTimeline was closed');
     if (!(state instanceof SessionState)) throw new TypeError('commitAppSessionState takes a SessionState');
-    const problem = timelineProblem(state.timeline, this.clock.micros());
+    const origin = state.origin;
+    const c = state.timeline;
+    let timeline = this.timeline;
+    let bpm = this.bpm;
+    if (!origin || c.microsPerBeat !== origin.timeline.microsPerBeat || c.timeOrigin !== origin.timeline.timeOrigin) {
+      timeline = c;
+      bpm = state.tempo;
+    } else if (c.beatOrigin !== origin.timeline.beatOrigin) {
+      timeline = { ...timeline, beatOrigin: timeline.beatOrigin + (c.beatOrigin - origin.timeline.beatOrigin) };
+    }
+    const problem = timelineProblem(timeline, this.clock.micros());
     if (problem !== undefined) throw new RangeError(`commitAppSessionState: ${problem}`);
     const before = this.bpm;
-    this.timeline = state.timeline;
-    this.bpm = state.tempo;
-    if (this.playing !== state.isPlaying || this.playTime !== state.timeForIsPlaying()) {
+    this.timeline = timeline;
+    this.bpm = bpm;
+    const transportChanged = !origin || state.isPlaying !== origin.isPlaying || state.timeForIsPlaying() !== origin.timeForIsPlaying;
+    if (transportChanged && (this.playing !== state.isPlaying || this.playTime !== state.timeForIsPlaying())) {
       const was = this.playing;
       this.playing = state.isPlaying;
       this.playTime = state.timeForIsPlaying();

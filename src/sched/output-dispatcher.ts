@@ -37,6 +37,12 @@ export interface TimestampedOutput extends OutputBase {
   readonly acceptsFutureTimestamps: true;
   /** Withdraws every message given for a time ≥ `fromMicros` that has not gone out yet. */
   cancelFrom(fromMicros: number): void;
+  /**
+   * How far ahead of the present a `cancelFrom` is sure to reach (µs, default 0: at once). An
+   * output that sends from another thread may already be sending what is due sooner; a player
+   * closing withdraws from now + this lead and ends its notes after what stays.
+   */
+  readonly withdrawLeadMicros?: number;
 }
 
 /** What the scheduler sends to (`MidiOutput` in `phaselock/midi`). */
@@ -67,6 +73,12 @@ export class OutputDispatcher {
     private readonly onError: (err: unknown) => void = (err) => queueMicrotask(() => { throw err; }),
   ) {
     this.ahead = sendsAhead(output);
+  }
+
+  /** How far ahead of now a withdrawal is sure to reach (the output's `withdrawLeadMicros`; 0 here). */
+  get withdrawLeadMicros(): number {
+    const lead = this.ahead ? (this.output as TimestampedOutput).withdrawLeadMicros : 0;
+    return typeof lead === 'number' && lead > 0 && lead <= 1_000_000 ? lead : 0;
   }
 
   /** Messages waiting for their instant (instant outputs only). */

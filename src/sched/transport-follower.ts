@@ -203,20 +203,27 @@ export class TransportFollower {
   }
 
   /**
-   * Stops the loop and listening; withdraws what was handed out for after now, lets
-   * `lastMessages(now)` hand out the owner's last messages (they go out now), then resolves once
-   * the output has sent them (its `drain()`). Idempotent.
+   * Stops the loop and listening; withdraws what was handed out for after now (plus the
+   * output's withdraw lead: what is due sooner may already be on its way and stays), lets
+   * `lastMessages(at, sendAt)` hand out the owner's last messages for `sendAt`, then resolves
+   * once the output has sent them (its `drain()`). `sendAt` is `at` unless this thread stalled
+   * past the lead while withdrawing: then what was withdrawn may have gone out anyway, the
+   * owner ends that too, later. Idempotent.
    */
-  close(lastMessages: (nowMicros: number) => void): Promise<void> {
+  close(lastMessages: (atMicros: number, sendAtMicros: number) => void): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
     this.link.off('playing', this.onPlaying);
     this.link.off('close', this.onSourceClose);
     this.scheduler.stop();
     const now = this.clock.micros();
-    this.dispatcher.cancelFrom(now + 1);
-    this.lastSent = Math.min(this.lastSent, now); // what was after now is withdrawn
-    lastMessages(now);
+    const lead = this.dispatcher.withdrawLeadMicros;
+    const at = now + lead;
+    this.dispatcher.cancelFrom(at + 1);
+    const late = this.clock.micros() + lead;
+    const sendAt = lead > 0 && late > at + lead ? late : at;
+    this.lastSent = Math.min(this.lastSent, at); // what was after `at` is withdrawn
+    lastMessages(at, sendAt);
     this.dispatcher.flush();
     this.followingStart = false;
     this.closing = this.dispatcher.drain().finally(() => this.dispatcher.close());

@@ -97,7 +97,7 @@ export abstract class TransportPlayer<E extends TransportPlayerEvents & { [K in 
    * alone. Idempotent.
    */
   close(): Promise<void> {
-    return this.transport.close((now) => this.lastMessages(now));
+    return this.transport.close((at, sendAt) => this.lastMessages(at, sendAt));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -107,8 +107,13 @@ export abstract class TransportPlayer<E extends TransportPlayerEvents & { [K in 
   /** What plays in a window (the follower already shifted the origin of a renumbered timeline). */
   protected abstract onWindow(state: SessionState, window: BeatWindow): void;
 
-  /** What is owed at close, handed out for host time `nowMicros` (after what was ahead was withdrawn). */
-  protected abstract lastMessages(nowMicros: number): void;
+  /**
+   * What is owed at close, handed out for host time `sendAtMicros`; what was handed out for
+   * after `atMicros` was withdrawn. `sendAtMicros > atMicros`: the withdrawal may have come too
+   * late, end what it withdrew too (a note-off for a note that never started is harmless, a
+   * hanging one is not).
+   */
+  protected abstract lastMessages(atMicros: number, sendAtMicros: number): void;
 
   /** Runs just before `start()` commits a start. */
   protected beforeStart(): void {}

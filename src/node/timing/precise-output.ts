@@ -25,6 +25,12 @@ import { createRingBuffer, KIND_CANCEL_FROM, KIND_CLOSE, KIND_MESSAGE, RingWrite
 export const DEFAULT_SPIN_MICROS = 500;
 /** After the last message's time, how long drain() allows the thread to have sent it (µs). */
 const DRAIN_MARGIN_MICROS = 2_000;
+/**
+ * How far ahead a withdrawal is sure to reach: the thread looks at the ring every 20 µs while
+ * it spins (precise-worker.ts), so a `cancelFrom` reaches what is due > 20 µs after it is
+ * written; the rest covers the main thread pausing between reading the clock and writing.
+ */
+export const WITHDRAW_LEAD_MICROS = 1_000;
 
 export type PreciseTarget =
   /** A native MIDI output port by name or index (`@julusian/midi`, optional dependency). */
@@ -93,6 +99,7 @@ export interface PreciseOutputEvents {
  */
 export class PreciseWorkerOutput extends Emitter<PreciseOutputEvents> implements TimestampedOutput {
   readonly acceptsFutureTimestamps = true;
+  readonly withdrawLeadMicros = WITHDRAW_LEAD_MICROS;
   /** Actual send times, when reporting. */
   readonly sent: SentReport[] = [];
   /** The timing thread's scheduling priority (real time, raised nice, or normal and why). */
