@@ -49,9 +49,11 @@ link.on('warning', (e) => {
   process.stderr.write(`warning: ${e.message}\n`);
 });
 
-/** Entries in the gateways' peer tables (a diagnostic reached through a private field). */
+/** Entries in the gateways' peer tables (a diagnostic reached through private fields: Link → PeerEngine → GatewaySet). */
 function tableEntries(): number {
-  const gateways = (link as unknown as { gateways: Map<string, { peers: ReadonlyMap<string, unknown> }> }).gateways;
+  const engine = (link as unknown as { engine?: { gateways?: { values(): Iterable<{ peers: ReadonlyMap<string, unknown> }> } } }).engine;
+  const gateways = engine?.gateways;
+  if (!gateways) throw new Error('tableEntries: Link internals moved (engine.gateways not found)');
   let n = 0;
   for (const gw of gateways.values()) n += gw.peers.size;
   return n;
