@@ -7,7 +7,7 @@ import { main } from './main.ts';
 async function run(argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), signal: new AbortController().signal });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -11,6 +11,7 @@ import { overview } from './commands/help.ts';
 import { stdio, type CommandIo } from './spec/command-spec.ts';
 import { renderHelp } from './spec/help.ts';
 import { UsageError } from './spec/parse.ts';
+import { watchProcess } from './shutdown.ts';
 
 function version(): string {
   try {
@@ -40,18 +41,25 @@ async function run(r: Resolved, io: CommandIo): Promise<number> {
 /**
  * Runs `phaselock` with `argv` (without node and the script) and resolves with the exit code:
  * 0 success, 1 failure, 2 bad arguments (after `phaselock: <what>` and the command's usage
- * line on stderr — never the whole help). `io` defaults to stdout/stderr lines.
+ * line on stderr — never the whole help). Without `io` it writes stdout/stderr lines and watches
+ * the process (src/cli/shutdown.ts): SIGINT, SIGTERM, SIGHUP, the parent's death or a closed
+ * stdout end the command through `io.signal`; a second signal forces the exit.
  * @example process.exitCode = await main(process.argv.slice(2));
  */
-export async function main(argv: readonly string[], io: CommandIo = stdio): Promise<number> {
+export async function main(argv: readonly string[], io?: CommandIo): Promise<number> {
+  const watch = io ? undefined : watchProcess();
   try {
-    return await run(resolve(argv), io);
+    return await run(resolve(argv), io ?? { ...stdio, signal: watch!.signal });
   } catch (err) {
+    const e = io ?? stdio;
     if (err instanceof UsageError) {
-      io.err(`phaselock: ${err.message}\n${err.usage}`);
+      e.err(`phaselock: ${err.message}\n${err.usage}`);
       return 2;
     }
-    io.err(`phaselock: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    // An error we did not expect: say what, and where only when debugging.
+    e.err(`phaselock: ${err instanceof Error ? (process.env.PHASELOCK_DEBUG ? (err.stack ?? err.message) : err.message) : String(err)}`);
     return 1;
+  } finally {
+    watch?.dispose();
   }
 }

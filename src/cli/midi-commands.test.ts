@@ -9,8 +9,8 @@ import type { CommandIo } from './spec/command-spec.ts';
 import { main } from './main.ts';
 
 const quiet = () => {};
-const runClockCommand = (args: string[], io: Partial<CommandIo> = {}) => main(['clock', ...args], { out: quiet, err: quiet, ...io });
-const runSeqCommand = (args: string[], io: Partial<CommandIo> = {}) => main(['seq', ...args], { out: quiet, err: quiet, ...io });
+const runClockCommand = (args: string[], io: Partial<CommandIo> = {}) => main(['clock', ...args], { out: quiet, err: quiet, signal: new AbortController().signal, ...io });
+const runSeqCommand = (args: string[], io: Partial<CommandIo> = {}) => main(['seq', ...args], { out: quiet, err: quiet, signal: new AbortController().signal, ...io });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'phaselock-midi-'));
 const readLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: number; bytes: number[] });

@@ -10,6 +10,7 @@
  * runners convert to µs.
  * @module
  */
+import { safeWrite } from '../shutdown.ts';
 
 /** The unit of a number, printed in the help after its range. */
 export type Unit = 'seconds' | 'ms' | 'bpm' | 'beats';
@@ -98,18 +99,23 @@ export interface Parsed<O extends OptionSpecs, P extends readonly PositionalSpec
   args: PositionalValues<P>;
 }
 
-/** Where a command writes its lines, and how it is told to stop (besides signals). */
+/** Where a command writes its lines, and how it is told to stop. */
 export interface CommandIo {
   out(line: string): void;
   err(line: string): void;
-  /** Ends a long-running command like SIGINT would (tests). */
-  signal?: AbortSignal;
+  /**
+   * Aborted when the command must end: SIGINT, SIGTERM, SIGHUP, the parent's death or stdout
+   * closed (src/cli/shutdown.ts; `signal.reason` says which), or by a test. Commands end on it
+   * exactly as they end normally (Stop, note-offs, ByeBye, terminal restored).
+   */
+  signal: AbortSignal;
 }
 
-/** Lines to stdout and stderr. */
+/** Lines to stdout and stderr (dropped once the stream is closed), with a signal that never aborts. */
 export const stdio: CommandIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => safeWrite(process.stdout, line),
+  err: (line) => safeWrite(process.stderr, line),
+  signal: new AbortController().signal,
 };
 
 export interface CommandSpec<O extends OptionSpecs = OptionSpecs, P extends readonly PositionalSpec[] = readonly PositionalSpec[]> {
