@@ -4,6 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { hrClock, Link, nodeTimers } from '../src/index.ts';
 import { FormattingOutput, RecordingOutput, type MidiOutput, type RecordedMessage } from '../src/midi/index.ts';
+import { exampleArgs } from './duration.ts';
 
 export interface ExampleOptions {
   /** Run this long (ms) from the call, count-in included. */
@@ -12,11 +13,12 @@ export interface ExampleOptions {
   bpm?: number;
   /** Join the network (default false: a session of one). */
   enableLink?: boolean;
-  /** Where MIDI goes; default: a RecordingOutput (returned). */
+  /** Where MIDI goes (besides the record returned); default: nowhere else. */
   output?: MidiOutput;
 }
 
 export interface ExampleResult {
+  /** Every message that went to the output: sent and not withdrawn. */
   messages: RecordedMessage[];
   /** Host time (µs) of song beat 0. */
   startMicros: number;
@@ -28,12 +30,37 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A Link and an output for one example run. */
+/**
+ * `output` and a recording of what it is given, as one output of the same kind: what the
+ * recording keeps is what `output` sends (a withdrawal takes back from both).
+ */
+function recorded(output: MidiOutput | undefined): { output: MidiOutput; recorder: RecordingOutput } {
+  const recorder = new RecordingOutput({ acceptsFutureTimestamps: output?.acceptsFutureTimestamps ?? true });
+  if (!output) return { output: recorder, recorder };
+  const send = (data: Uint8Array, timeMicros: number) => {
+    output.send(data, timeMicros);
+    recorder.send(data, timeMicros);
+  };
+  if (!output.acceptsFutureTimestamps) return { output: { acceptsFutureTimestamps: false, send }, recorder };
+  return {
+    output: {
+      acceptsFutureTimestamps: true,
+      ...(output.withdrawLeadMicros !== undefined ? { withdrawLeadMicros: output.withdrawLeadMicros } : {}),
+      send,
+      cancelFrom(fromMicros: number) {
+        output.cancelFrom(fromMicros);
+        recorder.cancelFrom(fromMicros);
+      },
+    },
+    recorder,
+  };
+}
+
+/** A Link and an output for one example run; `finish` closes the Link and returns what was sent. */
 export function setUp(options: ExampleOptions) {
   const link = new Link({ bpm: options.bpm ?? 120, startStopSync: true });
   if (options.enableLink) link.enable();
-  const recorder = new RecordingOutput();
-  const output = options.output ?? recorder;
+  const { output, recorder } = recorded(options.output);
   const finish = async (startMicros: number): Promise<ExampleResult> => {
     const s = link.captureAppSessionState();
     await link.close();
@@ -60,21 +87,21 @@ export async function playFor(
   return t0;
 }
 
-/** Runs `main` with options from argv when the file is executed directly. */
+/**
+ * Runs `main` with options from argv when the file is executed directly: one line per message
+ * as it is due, then `done (N messages)`.
+ */
 export function runIfMain(url: string, main: (o: ExampleOptions) => Promise<ExampleResult>): void {
   if (!process.argv[1] || url !== pathToFileURL(process.argv[1]).href) return;
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
-  const durationMs = Number(arg('--duration') ?? 8000);
-  const bpm = Number(arg('--bpm') ?? 120);
-  const output = new FormattingOutput({ write: (line) => console.log(line), clock: hrClock, timers: nodeTimers, hideClock: process.argv.includes('--hide-clock') });
-  main({ durationMs, bpm, enableLink: process.argv.includes('--link'), output }).then(
-    (r) => console.log(`done (${r.messages.length} messages recorded)`),
-    (err: unknown) => {
+  const args = exampleArgs();
+  const output = new FormattingOutput({ write: (line) => console.log(line), clock: hrClock, timers: nodeTimers, hideClock: args.hideClock });
+  main({ durationMs: args.durationMs ?? 8000, bpm: args.bpm ?? 120, enableLink: args.link, output })
+    .then(async (r) => {
+      await output.drain(); // the last lines (note-offs, Stop) are printed when due
+      console.log(`done (${r.messages.length} messages)`);
+    })
+    .catch((err: unknown) => {
       console.error(err);
       process.exitCode = 1;
-    },
-  );
+    });
 }

@@ -11,7 +11,7 @@ import { overview } from './commands/help.ts';
 import { stdio, type CommandIo } from './spec/command-spec.ts';
 import { renderHelp } from './spec/help.ts';
 import { UsageError } from './spec/parse.ts';
-import { watchProcess } from './shutdown.ts';
+import { terminalHungUp, watchProcess } from './shutdown.ts';
 
 function version(): string {
   try {
@@ -61,5 +61,10 @@ export async function main(argv: readonly string[], io?: CommandIo): Promise<num
     return 1;
   } finally {
     watch?.dispose();
+    // A hung-up terminal (closed window, dropped ssh): everything owed has gone out, but Node
+    // cannot exit normally any more — restoring the terminal's modes at exit fails with EIO and
+    // Node aborts (SIGABRT, a core dump). End the way a hangup ends a process: by SIGHUP, with
+    // its default action (no handler is left after dispose).
+    if (watch?.signal.reason === 'SIGHUP' && terminalHungUp()) process.kill(process.pid, 'SIGHUP');
   }
 }

@@ -7,7 +7,7 @@
 import { carabinerCommand } from './commands/carabiner.ts';
 import { makeHelpCommand } from './commands/help.ts';
 import { linkCommand } from './commands/link.ts';
-import { clockCommand, seqCommand } from './commands/midi.ts';
+import { clockCommand, midiCommand, seqCommand } from './commands/midi.ts';
 import { peersCommand, playCommand, statusCommand, stopCommand, tempoCommand } from './commands/one-shot.ts';
 import type { AnyCommand, Parsed } from './spec/command-spec.ts';
 import { mainUsageLine } from './spec/help.ts';
@@ -25,6 +25,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   carabinerCommand,
   clockCommand,
   seqCommand,
+  midiCommand,
   helpCommand,
 ];
 

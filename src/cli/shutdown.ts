@@ -8,7 +8,9 @@
  * cleanup runs forces the exit at once (128 + the signal's number), as shells expect.
  * @module
  */
+import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
+import { isatty } from 'node:tty';
 
 /** Why the process is stopping. */
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'parent-exited' | 'stdout-closed';
@@ -93,5 +95,22 @@ export function safeWrite(stream: NodeJS.WriteStream, line: string): void {
     stream.write(`${line}\n`);
   } catch {
     // a synchronous EPIPE on some platforms: the watch above ends the command
+  }
+}
+
+/** Whether stdin, stdout or stderr was a terminal when the process started (noted at load). */
+const STARTED_ON_TTY = [0, 1, 2].some((fd) => isatty(fd));
+
+/**
+ * True when the process started on a terminal and has lost it (hung up: its controlling
+ * terminal can no longer be opened; `isatty` itself turns false then).
+ */
+export function terminalHungUp(): boolean {
+  if (!STARTED_ON_TTY) return false;
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return false;
+  } catch {
+    return true;
   }
 }

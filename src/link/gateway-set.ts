@@ -6,6 +6,7 @@
  */
 import type { InterfaceAddress, Runtime, UdpRemote } from '../core/runtime.ts';
 import { Gateway, type GatewayHost } from './gateway.ts';
+import { selectInterfaces, selectionComplaint } from './interface-filter.ts';
 import type { NodeId } from './types.ts';
 
 export class GatewaySet {
@@ -28,15 +29,13 @@ export class GatewaySet {
 
   /**
    * Opens gateways for new interfaces, closes vanished ones and reopens those whose sockets
-   * failed (a bind refused, a group not joined). Returns the addresses it considered.
+   * failed (a bind refused, a group not joined). Returns the addresses it considered and what
+   * to say about the selection ('' when all is well; interface-filter.ts).
    */
-  scan(): string[] {
+  scan(): { used: string[]; complaint: string } {
+    const listed = this.rt.network.interfaces();
     const wanted = new Map<string, InterfaceAddress>();
-    for (const i of this.rt.network.interfaces()) {
-      if (i.family !== 'IPv4') continue;
-      if (this.filter && !this.filter.some((f) => f === i.name || f === i.address)) continue;
-      wanted.set(i.address, i);
-    }
+    for (const i of selectInterfaces(listed, this.filter)) wanted.set(i.address, i);
     for (const [address, gw] of [...this.gateways]) {
       if (wanted.has(address) && gw.failed === undefined) continue;
       this.gateways.delete(address);
@@ -49,7 +48,7 @@ export class GatewaySet {
       this.gateways.set(address, gw);
       gw.open();
     }
-    return [...wanted.keys()];
+    return { used: [...wanted.keys()], complaint: selectionComplaint(this.filter, listed) };
   }
 
   /** Closes every gateway (ByeBye first); resolves when their sockets have sent what they owed. */

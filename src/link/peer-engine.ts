@@ -92,6 +92,7 @@ export class PeerEngine {
     if (!this.isEnabled) return;
     this.isEnabled = false;
     this.scanTimer?.cancel();
+    this.interfaceComplaint = ''; // a re-enable says it again
     this.election.reset('disabled');
     const closing = this.gateways.closeAll();
     this.closing = Promise.all([this.closing, closing]).then(() => undefined);
@@ -290,12 +291,18 @@ export class PeerEngine {
 
   // ---- interfaces ---------------------------------------------------------------------
 
-  /** Rescans the interfaces now and every 5 s (spec 01 §2); says so when none is usable. */
+  /**
+   * Rescans the interfaces now and every 5 s (spec 01 §2). Says what is wrong with the
+   * selection — `interfaces` entries that select nothing, no usable interface at all — once
+   * each time that changes (not at every rescan), and again after a re-enable.
+   */
   private scan(): void {
     if (!this.isEnabled) return;
-    const used = this.gateways.scan();
-    const complaint = used.length === 0 ? 'no usable network interface (none with an IPv4 address matches)' : '';
-    if (complaint && complaint !== this.interfaceComplaint) this.host.warn('E_UNAVAILABLE', `Link has ${complaint}: it will find no peers until one appears`);
+    const { used, complaint } = this.gateways.scan();
+    if (complaint !== this.interfaceComplaint) {
+      if (complaint) this.host.warn('E_UNAVAILABLE', complaint);
+      else this.host.debug(`interfaces in use again: ${used.join(', ')}`);
+    }
     this.interfaceComplaint = complaint;
     this.scanTimer?.cancel();
     this.scanTimer = this.timers.setTimeout(() => this.scan(), RESCAN_MICROS);

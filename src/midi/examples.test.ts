@@ -1,7 +1,10 @@
 // The MIDI examples (examples/midi-*.ts), run briefly on the real clock with a recording output:
-// behaviour only (what is sent, in which order, on which beats), never jitter.
+// behaviour only (what is sent, in which order, on which beats), never jitter. Then run as
+// scripts, as a reader would (they never join Link without --link).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { describeMidi, type RecordedMessage } from './index.ts';
 import * as clockOut from '../../examples/midi-clock-out.ts';
 import * as arpeggio from '../../examples/midi-arpeggio.ts';
@@ -64,4 +67,42 @@ test('the MIDI examples run and send what they say (all five at once, ~2.5 s)', 
   assert.ok(d.messages.every((m) => ((m.data[0] as number) & 0x0f) === 9));
   const kicks = d.messages.filter((m) => describeMidi(m.data) === `noteon ch10 ${drums.KICK} vel 120`).map((m) => beatOf(d, m));
   assert.deepEqual(kicks.slice(0, 2), [0, 2]);
+});
+
+/** Runs `examples/<file>` as a script (no `--link`: nothing touches the network); its stdout lines. */
+function runExample(file: string, args: string[]): Promise<{ code: number | null; lines: string[]; err: string }> {
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples', file), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, lines: out.split('\n').filter(Boolean), err })));
+}
+
+test('run as scripts, the MIDI examples print each message and then their real number (not 0)', { timeout: 60_000 }, async () => {
+  const files = ['midi-clock-out.ts', 'midi-arpeggio.ts', 'midi-filter-sweep.ts', 'midi-loop.ts', 'midi-drums.ts'];
+  const runs = await Promise.all(files.map((f) => runExample(f, ['--duration', '2000', '--bpm', '600'])));
+  runs.forEach((r, i) => {
+    const file = files[i];
+    assert.equal(r.code, 0, `${file}: ${r.err}`);
+    const printed = r.lines.filter((l) => /^ *-?\d+\.\d{3} ms {2}\S/.test(l));
+    const done = /^done \((\d+) messages\)$/.exec(r.lines.at(-1) ?? '');
+    assert.ok(done, `${file} ends with 'done (N messages)': ${r.lines.slice(-3).join(' | ')}`);
+    assert.ok(printed.length > 0, `${file} printed no message`);
+    assert.equal(Number(done[1]), printed.length, `${file}: the count is the number of messages printed`);
+    assert.equal(printed.length, r.lines.length - 1, `${file}: nothing but messages and the count`);
+  });
+});
+
+test('the examples read their options by name: a bad or unknown one is an error, not a silent default', async () => {
+  const bad = await runExample('midi-arpeggio.ts', ['--duration']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--duration/);
+  const unknown = await runExample('midi-drums.ts', ['--durations', '100']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /--durations/);
+  const nan = await runExample('midi-loop.ts', ['--bpm', 'fast']);
+  assert.equal(nan.code, 2);
+  assert.match(nan.err, /--bpm needs a number/);
 });

@@ -26,4 +26,4 @@ export {
   type MidiClockOutEvents,
 } from './clock-out.ts';
 export { LinkSequencer, type LinkSequencerOptions, type LinkSequencerEvents, type LoopOptions } from './sequencer.ts';
-export { parseSmf, type SmfEvent, type SmfSong } from './smf.ts';
+export { parseSmf, SMF_LIMITS, type SmfEvent, type SmfParseOptions, type SmfSong } from './smf.ts';

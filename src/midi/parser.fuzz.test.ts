@@ -3,17 +3,12 @@ import assert from 'node:assert/strict';
 import { encodeMessage } from './encode.ts';
 import type { MidiMessage } from './messages.ts';
 import { MidiParser, MidiStreamWarning, type MidiParserOptions } from './parser.ts';
+import { SeededRandom } from '../core/prng.ts';
 
-/** mulberry32: a tiny seeded PRNG, so every run sees the same "random" bytes. */
+/** A seeded PRNG (core's mulberry32), so every run sees the same "random" bytes. */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.float();
 }
 
 /**

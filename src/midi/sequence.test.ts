@@ -95,3 +95,43 @@ test('collect can be limited to given events (a live edit)', () => {
   const edit = seq.add({ beat: B, data: cc(1) });
   assert.deepEqual(occurrences(seq, 0, 4 * B, 0, [edit]).map((o) => [o[0] / B, o[1]]), [[1, 1], [3, 1]]);
 });
+
+test('collect over many events (binary search) returns exactly what a scan of the song returns, looped or not, batches sorted or not', () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (const sortedBatch of [true, false]) {
+    const seq = new Sequence();
+    const beats = Array.from({ length: 2000 }, () => rand(64 * 4) * (B / 4));
+    if (sortedBatch) beats.sort((a, b) => a - b);
+    const added = seq.addAll(beats.map((beat, i) => ({ beat, data: cc(i % 128) })));
+    const inOrder = [...added].sort((a, b) => a.beat - b.beat || a.id - b.id);
+    const scan = (from: number, to: number, loopLen?: number) => {
+      const want: Array<[number, number, number]> = [];
+      if (loopLen === undefined) {
+        for (const e of inOrder) if (e.beat >= Math.max(0, from) && e.beat < to) want.push([e.beat, e.data[2]!, 1]);
+        return want;
+      }
+      for (let k = Math.floor(Math.max(0, from) / loopLen); k * loopLen < to; k++) {
+        for (const e of inOrder) {
+          const t = k * loopLen + e.beat;
+          if (e.beat < loopLen && t >= Math.max(0, from) && t < to) want.push([t, e.data[2]!, 1]);
+        }
+      }
+      return want;
+    };
+    for (let w = 0; w < 200; w++) {
+      const from = rand(70 * 4) * (B / 4) - 4 * B;
+      const to = from + rand(12) * (B / 4);
+      assert.deepEqual(occurrences(seq, from, to), scan(from, to), `window [${from}, ${to})`);
+    }
+    seq.loop = { lengthBeats: 16 };
+    for (let w = 0; w < 200; w++) {
+      const from = rand(200 * 4) * (B / 4);
+      const to = from + rand(80) * (B / 4);
+      assert.deepEqual(occurrences(seq, from, to), scan(from, to, 16 * B), `looped window [${from}, ${to})`);
+    }
+  }
+});

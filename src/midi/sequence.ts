@@ -64,10 +64,16 @@ export class Sequence {
     return e;
   }
 
-  /** Adds many events at once (a file); returns them. */
+  /** Adds many events at once (a file); returns them. A batch already in beat order is merged without a sort. */
   addAll(evs: ReadonlyArray<Omit<SeqEvent, 'id'>>): SeqEvent[] {
-    const added = evs.map((ev) => ({ ...ev, id: this.nextId++ }));
-    this.events = [...this.events, ...added].sort((a, b) => a.beat - b.beat || a.id - b.id);
+    const added = new Array<SeqEvent>(evs.length);
+    let sorted = true;
+    for (let i = 0; i < evs.length; i++) {
+      added[i] = { ...evs[i]!, id: this.nextId++ };
+      if (i > 0 && added[i]!.beat < added[i - 1]!.beat) sorted = false;
+    }
+    if (this.events.length === 0 && sorted) this.events = added.slice();
+    else this.events = this.events.concat(added).sort((a, b) => a.beat - b.beat || a.id - b.id);
     return added;
   }
 
@@ -82,21 +88,38 @@ export class Sequence {
     this.events = [];
   }
 
-  /** Occurrences of `events` (default: all) at song beats [sFrom, sTo), as timeline beats from `origin`. */
+  /**
+   * Occurrences of `events` (default: all) at song beats [sFrom, sTo), as timeline beats from
+   * `origin`. `events` must be in beat order (the sequence's own are): each window costs a binary
+   * search plus what it returns, not a scan of the song.
+   */
   collect(sFrom: number, sTo: number, origin: number, out: Occurrence[], events: readonly SeqEvent[] = this.events): void {
     const lo = Math.max(0, sFrom);
     if (sTo <= lo) return;
-    const push = (ev: SeqEvent, songBeat: number) =>
-      out.push({ beat: origin + songBeat, rank: isNoteOff(ev.data) ? 0 : 1, order: ev.id, data: ev.data, ev });
+    const take = (a: number, b: number, offset: number) => {
+      for (let i = firstAtOrAfter(events, a); i < events.length; i++) {
+        const ev = events[i]!;
+        if (ev.beat >= b) break;
+        out.push({ beat: origin + offset + ev.beat, rank: isNoteOff(ev.data) ? 0 : 1, order: ev.id, data: ev.data, ev });
+      }
+    };
     const L = this.loopLength;
     if (L === undefined) {
-      for (const ev of events) if (ev.beat >= lo && ev.beat < sTo) push(ev, ev.beat);
+      take(lo, sTo, 0);
       return;
     }
-    for (let k = Math.floor(lo / L); k * L < sTo; k++) {
-      const a = Math.max(0, lo - k * L);
-      const b = Math.min(L, sTo - k * L);
-      for (const ev of events) if (ev.beat >= a && ev.beat < b) push(ev, k * L + ev.beat);
-    }
+    for (let k = Math.floor(lo / L); k * L < sTo; k++) take(Math.max(0, lo - k * L), Math.min(L, sTo - k * L), k * L);
   }
+}
+
+/** Index of the first event at or after `beat` in beat-ordered `events`. */
+function firstAtOrAfter(events: readonly SeqEvent[], beat: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.beat < beat) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -125,7 +125,17 @@ export class LinkSequencer extends TransportPlayer<LinkSequencerEvents> {
   loadSmf(song: { events: ReadonlyArray<{ beat: number; data: Uint8Array }> }, options: { clear?: boolean } = {}): number {
     this.transport.assertOpen();
     if (options.clear) this.clearEvents();
-    const added = this.sequence.addAll(song.events.map((e) => ({ beat: this.songBeat(e.beat), data: e.data.slice() })));
+    // The messages are copied (the caller keeps its song), into one buffer: a file may hold a
+    // million events, and a buffer each would cost several times their bytes.
+    let total = 0;
+    for (const e of song.events) total += e.data.length;
+    const pool = new Uint8Array(total);
+    let at = 0;
+    const added = this.sequence.addAll(song.events.map((e) => {
+      const beat = this.songBeat(e.beat);
+      pool.set(e.data, at);
+      return { beat, data: pool.subarray(at, (at += e.data.length)) };
+    }));
     if (this.playing) for (const ev of added) this.liveEdit(ev);
     return added.length;
   }

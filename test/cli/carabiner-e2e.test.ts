@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildAbletonPeer, monoMicros, Netns, phaseDifference, startAbletonPeer, waitFor, type LinePeer } from '../interop/harness.ts';
 import { parseResponse, STATUS_LINE, type Response } from './carabiner-client.ts';
-import { BIN, ENV, exited, Lines, ROOT } from './helpers.ts';
+import { BIN, ENV, exited, Lines, ROOT, running } from './helpers.ts';
 
 const RELAY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tcp-relay.mjs');
 const near = (a: number, b: number, eps = 0.01) => Math.abs(a - b) < eps;
@@ -81,15 +81,26 @@ describe('phaselock carabiner next to an Ableton peer', () => {
   });
 
   it('with start/stop sync, start-playing starts the Ableton peer and its stop comes back', async () => {
+    let lines = serverOut.lines.length;
+    // The protocol's :playing is a boolean (Carabiner's README): false while it is only Link's
+    // default; the human-readable status line says what is known.
     assert.equal((await request('enable-start-stop-sync', 'status')).map.playing, false);
+    await serverOut.wait((l) => /^Link bpm: \S+ Peers: 1 Connections: 1 Transport: unknown$/.test(l), 'the status line: unknown', 3000, lines);
     const mark = ableton.events.length;
+    lines = serverOut.lines.length;
     assert.equal((await request(`start-playing ${monoMicros()}`, 'status')).map.playing, true);
     await ableton.waitForEvent((e) => e.event === 'playing' && e.isPlaying === true, 3000, mark);
+    await serverOut.wait((l) => /Transport: playing$/.test(l), 'the status line: playing', 3000, lines);
     const from = client.lines.length;
+    lines = serverOut.lines.length;
     await ableton.command('stop');
     const stopped = await waitFor(() => responses(from).find((x) => x.type === 'status' && x.map.playing === false),
       { what: 'a status with :playing false' });
     assert.match(stopped.line, STATUS_LINE);
+    await serverOut.wait((l) => /Transport: stopped$/.test(l), 'the status line: stopped', 3000, lines);
+    lines = serverOut.lines.length;
+    assert.equal('playing' in (await request('disable-start-stop-sync', 'status')).map, false);
+    await serverOut.wait((l) => /^Link bpm: \S+ Peers: 1 Connections: 1$/.test(l), 'the status line without transport', 3000, lines);
   });
 
   it('exits 0 on SIGTERM and leaves the session at once (byebye)', async () => {
@@ -99,5 +110,29 @@ describe('phaselock carabiner next to an Ableton peer', () => {
     assert.equal(await exited(server, 4000), 0);
     const gone = await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 0, 8000, mark);
     assert.ok(gone.t - t0 < 1_500_000, `left after ${(gone.t - t0) / 1000} ms`);
+  });
+
+  it('its parent killed without a signal for it (npx on SIGTERM): it notices, leaves at once (byebye) and exits', async () => {
+    const joinMark = ableton.events.length;
+    const sh = ns.exec('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} carabiner --port 0 & echo "pid $!"; wait`],
+      { env: ENV, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    sh.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const out = new Lines(sh.stdout!);
+    const pid = Number((await out.wait((l) => l.startsWith('pid '), 'the pid')).slice(4));
+    try {
+      await out.wait((l) => /Peers: 1 /.test(l), 'a peer', 8000);
+      await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 1, 3000, joinMark);
+      const mark = ableton.events.length;
+      const t0 = monoMicros();
+      sh.kill('SIGKILL');
+      await exited(sh, 2000);
+      await waitFor(() => !running(pid), { timeoutMs: 5000, what: 'the orphaned carabiner to exit' });
+      const gone = await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 0, 8000, mark);
+      assert.ok(gone.t - t0 < 3_000_000, `left after ${(gone.t - t0) / 1000} ms (the parent is checked every second)`);
+      assert.equal(stderr, '');
+    } finally {
+      if (running(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 });

@@ -273,7 +273,15 @@ class RawClient {
     for (let sent = 0, i = 0; sent < total && !this.closed; i++) {
       const c = chunk(i);
       sent += c.length;
-      if (!this.socket.write(c)) await new Promise<void>((r) => { this.socket.once('drain', r); this.socket.once('close', r); });
+      if (!this.socket.write(c)) {
+        await new Promise<void>((r) => {
+          const done = () => {
+            this.socket.off('drain', done).off('close', done);
+            r();
+          };
+          this.socket.once('drain', done).once('close', done);
+        });
+      }
     }
   }
 }

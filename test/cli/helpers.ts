@@ -4,6 +4,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -148,4 +149,14 @@ export class Tmux {
 /** Shell-quotes one word for a tmux command line. */
 export function shq(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Whether `pid` still runs (a zombie has exited: only its parent's wait is missing). */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }

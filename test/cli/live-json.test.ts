@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { monoMicros, withAbletonNamespace, type LinePeer, type Netns } from '../interop/harness.ts';
-import { BIN, ENV, exited, Lines, ROOT } from './helpers.ts';
+import { monoMicros, waitFor, withAbletonNamespace, type LinePeer, type Netns } from '../interop/harness.ts';
+import { BIN, ENV, exited, Lines, ROOT, running } from './helpers.ts';
 import type { LiveStatus } from '../../src/cli/tui/hut.ts';
 import type { JsonReason } from '../../src/cli/tui/status-format.ts';
 
@@ -109,16 +109,80 @@ describe('phaselock JSON mode, next to an Ableton peer', () => {
     assert.ok((await leftAfter(mark, t0)) < 1_500_000);
   });
 
-  it('SIGINT (Ctrl-C outside a terminal) exits cleanly too', async () => {
-    const joinMark = ableton.events.length;
-    const { child, out, stderr } = start(['--json']);
-    await out.wait((l) => parse(l).numPeers === 1, '1 peer', 8000);
-    // Both sides count each other before the signal, or there is no leave to observe.
-    await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 1, 3000, joinMark);
+  for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+    it(`${signal} (${signal === 'SIGINT' ? 'Ctrl-C outside a terminal' : 'the terminal closed'}) exits cleanly too`, async () => {
+      const joinMark = ableton.events.length;
+      const { child, out, stderr } = start(['--json']);
+      await out.wait((l) => parse(l).numPeers === 1, '1 peer', 8000);
+      // Both sides count each other before the signal, or there is no leave to observe.
+      await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 1, 3000, joinMark);
+      const mark = ableton.events.length;
+      const t0 = monoMicros();
+      child.kill(signal);
+      assert.equal(await exited(child, 4000), 0, stderr());
+      assert.ok((await leftAfter(mark, t0)) < 1_500_000);
+    });
+  }
+
+  it('`printf eq | phaselock --json`: a key piped at start reaches the session (applied once joined), then q exits 0', async () => {
+    await ableton.command('tempo 133');
     const mark = ableton.events.length;
-    const t0 = monoMicros();
-    child.kill('SIGINT');
-    assert.equal(await exited(child, 4000), 0, stderr());
-    assert.ok((await leftAfter(mark, t0)) < 1_500_000);
+    const { child, out, stderr } = start(['--json']);
+    child.stdin!.end('eq'); // both keys arrive before phaselock has found the session
+    const tempo = await ableton.waitForEvent((e) => e.event === 'tempo' && near(e.bpm, 134), 5000, mark);
+    assert.ok(near(tempo.bpm, 134), `the session's tempo became ${tempo.bpm}`);
+    assert.equal(await exited(child, 5000), 0, stderr());
+    const keyLine = out.lines.map(parse).find((s) => s.reason === 'key');
+    assert.ok(keyLine && near(keyLine.tempo, 134) && keyLine.numPeers === 1, `key line: ${JSON.stringify(keyLine)}`);
+    assert.ok(near((await ableton.status()).tempo, 134));
+    await ableton.command('tempo 120');
+  });
+
+  it('joining a playing session: isPlaying is null (unknown) until a start/stop is heard; space starts', async () => {
+    await ableton.command('play');
+    const { child, out, stderr } = start(['--json']);
+    try {
+      const joined = parse(await out.wait((l) => parse(l).numPeers === 1, '1 peer', 8000));
+      assert.equal(joined.isPlaying, null, "the session plays, but Link's API says not playing: unknown");
+      let from = out.lines.length;
+      child.stdin!.write(' ');
+      const started = parse(await out.wait((l) => parse(l).reason === 'key', 'a key line', 2000, from));
+      assert.equal(started.isPlaying, true);
+      from = out.lines.length;
+      await ableton.command('stop');
+      const stopped = parse(await out.wait((l) => parse(l).reason === 'playing', 'a playing line', 3000, from));
+      assert.equal(stopped.isPlaying, false);
+      child.kill('SIGTERM');
+      assert.equal(await exited(child, 4000), 0, stderr());
+    } finally {
+      child.kill('SIGKILL');
+      await ableton.command('stop');
+    }
+  });
+
+  it('its parent killed without a signal for it (`npx` on SIGTERM, a closed terminal): phaselock notices, sends byebye, exits', async () => {
+    const joinMark = ableton.events.length;
+    // An intermediate parent, like npm under npx: phaselock runs in its background.
+    const sh = ns.exec('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --json & echo "pid $!"; wait`],
+      { env: ENV, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    sh.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const out = new Lines(sh.stdout!);
+    const pid = Number((await out.wait((l) => l.startsWith('pid '), 'the pid')).slice(4));
+    try {
+      await out.wait((l) => l.startsWith('{') && parse(l).numPeers === 1, '1 peer', 8000);
+      await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 1, 3000, joinMark);
+      const mark = ableton.events.length;
+      const t0 = monoMicros();
+      sh.kill('SIGKILL');
+      await exited(sh, 2000);
+      assert.ok(running(pid), 'phaselock outlived its parent');
+      await waitFor(() => !running(pid), { timeoutMs: 5000, what: 'the orphaned phaselock to exit' });
+      const ms = (await leftAfter(mark, t0)) / 1000;
+      assert.ok(ms < 3000, `byebye: the peer saw phaselock leave after ${ms} ms (the parent is checked every second)`);
+      assert.equal(stderr, '');
+    } finally {
+      if (running(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 });

@@ -3,9 +3,12 @@
  * real Ableton Link peer. The screen is read with capture-pane; keys go one per send-keys.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildAbletonPeer, monoMicros, Netns, startAbletonPeer, type LinePeer } from '../interop/harness.ts';
-import { BIN, shq, Tmux } from './helpers.ts';
+import { buildAbletonPeer, monoMicros, Netns, sleep, startAbletonPeer, waitFor, type LinePeer } from '../interop/harness.ts';
+import { BIN, shq, Tmux, running } from './helpers.ts';
 
 const near = (a: number, b: number, eps = 0.01) => Math.abs(a - b) < eps;
 
@@ -13,6 +16,15 @@ describe('phaselock live UI under tmux, next to an Ableton peer', () => {
   let ns: Netns | undefined;
   let ableton: LinePeer;
   let tmux: Tmux | undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'phaselock-tui-'));
+  const pidFile = (tag: string) => path.join(dir, tag);
+  const pidOf = (tag: string) => waitFor(() => {
+    try {
+      return Number(readFileSync(pidFile(tag), 'utf8')) || undefined;
+    } catch {
+      return undefined;
+    }
+  }, { what: `the pid of ${tag}` });
 
   before(async () => {
     await buildAbletonPeer();
@@ -20,11 +32,16 @@ describe('phaselock live UI under tmux, next to an Ableton peer', () => {
     ableton = await startAbletonPeer(ns, { startStopSync: true, bpm: 120, label: 'ableton' });
     await ableton.command('enable');
     // Save the terminal settings, run the UI, then report its exit code and whether the
-    // terminal settings came back exactly; keep the pane open for inspection.
-    // Twice (the second, ended with Ctrl-C, starts on Enter).
+    // terminal settings came back exactly; keep the pane open for inspection. Four runs, each
+    // after an Enter: ended by q, by Ctrl-C, by a forced exit, by its parent's death.
+    const same = `SAME_TTY=$([ "$S" = "$(stty -g)" ] && echo yes || echo no)`;
     const run = (tag: string) =>
-      `node ${shq(BIN)} --quantum 4; echo "${tag}=$? SAME_TTY=$([ "$S" = "$(stty -g)" ] && echo yes || echo no)"`;
-    const cmd = `S=$(stty -g); ${run('EXIT')}; read -r _; ${run('EXIT2')}; sleep 60`;
+      `sh -c 'echo $$ > ${shq(pidFile(tag))}; exec node ${shq(BIN)} --quantum 4'; echo "${tag}=$? ${same}"`;
+    // Like npx: an intermediate parent (npm) runs phaselock; the parent dies (SIGKILL here; npm
+    // on SIGTERM does not forward it) and phaselock, orphaned, must still give the terminal back.
+    const orphan = `sh -c 'echo $$ > ${shq(pidFile('PARENT4'))}; node ${shq(BIN)} --quantum 4 </dev/tty & ` +
+      `echo $! > ${shq(pidFile('EXIT4'))}; wait'; read -r _; echo "EXIT4 ${same}"`;
+    const cmd = `S=$(stty -g); ${run('EXIT')}; read -r _; ${run('EXIT2')}; read -r _; ${run('EXIT3')}; read -r _; ${orphan}; sleep 60`;
     tmux = await Tmux.start(ns, cmd);
   });
 
@@ -32,11 +49,13 @@ describe('phaselock live UI under tmux, next to an Ableton peer', () => {
     await tmux?.kill();
     await ableton?.close();
     await ns?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows the session: enabled, 1 peer, quantum, sync, transport, tempo, beat and the phase bar', async () => {
     const screen = await tmux!.waitForScreen(/peers\s+1\b/, 'the UI to show 1 peer', 8000);
-    for (const re of [/enabled\s+yes/, /quantum\s+4\b/, /start\/stop\s+sync on/, /transport\s+stopped/,
+    // Joined a session whose start/stop state it has not heard (Link shares changes, not the state).
+    for (const re of [/enabled\s+yes/, /quantum\s+4\b/, /start\/stop\s+sync on/, /transport\s+unknown/,
       /tempo\s+120\.00 bpm/, /beat\s+-?\d+\.\d\d/, /(\[ {3}\]|\[###\]){4}/]) {
       assert.match(screen, re);
     }
@@ -74,7 +93,7 @@ describe('phaselock live UI under tmux, next to an Ableton peer', () => {
     await tmux!.waitForScreen(/tempo\s+121\.00 bpm/, 'the UI to show 121 bpm', 2000);
   });
 
-  it('space starts the Ableton peer\'s transport (quantized: the UI counts in with negative beats)', async () => {
+  it('space starts the Ableton peer\'s transport (quantized: the UI counts in with negative beats, the message counts down)', async () => {
     // Press early in a bar, so that the count-in to the next bar lasts over a second.
     await ableton.waitFor(async () => {
       const phase = (await ableton.status()).phase;
@@ -88,7 +107,23 @@ describe('phaselock live UI under tmux, next to an Ableton peer', () => {
     const screen = await tmux!.waitForScreen(/transport\s+playing/, 'the UI to show playing', 1000);
     assert.match(screen, /beat\s+-\d\.\d\d/, 'negative beats during the count-in');
     assert.match(screen, /count-in\s+-[1-4]\s+\(beat 0 in \d\.\d\d s\)/);
-    await tmux!.waitForScreen(/count-in\s+-\s*$/m, 'the count-in to end on the bar', 3000);
+    // The transport was unknown (see the first test): space starts, and says so.
+    const countdown = (text: string) => {
+      const row = /count-in\s+-[1-4]\s+\(beat 0 in (\d\.\d\d) s\)/.exec(text)?.[1];
+      const message = /^ {2}transport was unknown: start at the next bar \(in (\d\.\d\d) s\)$/m.exec(text)?.[1];
+      return { row: Number(row), message: Number(message) };
+    };
+    const first = countdown(screen);
+    assert.ok(Number.isFinite(first.row), `a count-in row:\n${screen}`);
+    assert.equal(first.message, first.row, `the message counts what the count-in row shows:\n${screen}`);
+    await sleep(150);
+    const laterScreen = await tmux!.capture();
+    const later = countdown(laterScreen);
+    assert.ok(Number.isFinite(later.row), `still counting in 150 ms later (a loaded machine?):\n${laterScreen}`);
+    assert.equal(later.message, later.row);
+    assert.ok(first.message - later.message >= 0.1, `the message counted down: ${first.message} s, then ${later.message} s`);
+    const started = await tmux!.waitForScreen(/count-in\s+-\s*$/m, 'the count-in to end on the bar', 3000);
+    assert.match(started, /^ {2}transport was unknown: started on the bar$/m);
     assert.equal((await ableton.status()).isPlaying, true);
   });
 
@@ -116,5 +151,38 @@ describe('phaselock live UI under tmux, next to an Ableton peer', () => {
     assert.equal(await tmux!.format('#{alternate_on} #{cursor_flag}'), '0 1');
     const gone = await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 0, 8000, mark);
     assert.ok(gone.t - t0 < 1_500_000, `left after ${(gone.t - t0) / 1000} ms`);
+  });
+
+  it('two signals at once (the second forces the exit if the cleanup still runs): the terminal is restored either way', async () => {
+    await tmux!.key('Enter');
+    await tmux!.waitForScreen(/peers\s+1\b/, 'the third UI to show 1 peer', 8000);
+    const pid = await pidOf('EXIT3');
+    // Both signals are delivered together, on SIGCONT. The clean exit usually completes within
+    // the first one's turn of the event loop (0); a forced exit is 128 + n, and its process.exit
+    // restores the terminal through the view's 'exit' listener.
+    process.kill(pid, 'SIGSTOP');
+    process.kill(pid, 'SIGINT');
+    process.kill(pid, 'SIGTERM');
+    process.kill(pid, 'SIGCONT');
+    const screen = await tmux!.waitForScreen(/EXIT3=\d+/, 'the third phaselock to exit', 4000);
+    assert.match(screen, /EXIT3=(0|130|143) SAME_TTY=yes/);
+    assert.equal(await tmux!.format('#{alternate_on} #{cursor_flag}'), '0 1');
+  });
+
+  it('its parent killed (npx on SIGTERM): the orphaned UI notices, gives the terminal back and leaves (byebye)', async () => {
+    await tmux!.key('Enter');
+    await tmux!.waitForScreen(/peers\s+1\b/, 'the fourth UI to show 1 peer', 8000);
+    await ableton.waitFor(async () => (await ableton.status()).numPeers === 1, { what: 'the Ableton peer to count phaselock' });
+    const [parent, pid] = [await pidOf('PARENT4'), await pidOf('EXIT4')];
+    const mark = ableton.events.length;
+    const t0 = monoMicros();
+    process.kill(parent, 'SIGKILL');
+    await waitFor(() => !running(pid), { timeoutMs: 5000, what: 'the orphaned phaselock to exit' });
+    const gone = await ableton.waitForEvent((e) => e.event === 'peers' && e.n === 0, 8000, mark);
+    assert.ok(gone.t - t0 < 3_000_000, `left after ${(gone.t - t0) / 1000} ms (the parent is checked every second)`);
+    assert.equal(await tmux!.format('#{alternate_on} #{cursor_flag}'), '0 1', 'normal screen, cursor visible');
+    await tmux!.key('Enter');
+    const screen = await tmux!.waitForScreen(/EXIT4 SAME_TTY=\w+/, 'the shell to compare the terminal settings', 4000);
+    assert.match(screen, /EXIT4 SAME_TTY=yes/, 'raw mode undone');
   });
 });

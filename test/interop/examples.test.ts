@@ -48,6 +48,21 @@ describe('Link examples', () => {
     await ableton.command('tempo 120');
   });
 
+  it('changing the tempo reads --duration by name: without a tempo it sets the default, not 1600 bpm', async () => {
+    const r = await runExample(ns, 'link-change-tempo.ts', ['--duration', '1600']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /tempo: 133\.5$/m);
+    const s = await ableton.status();
+    assert.ok(Math.abs(s.tempo - 133.5) < 1e-3, `Ableton tempo ${s.tempo}`);
+    await ableton.command('tempo 120');
+    for (const args of [['fast'], ['97', '98'], ['--duration'], ['--durations', '100']]) {
+      const bad = await runExample(ns, 'link-change-tempo.ts', args);
+      assert.equal(bad.code, 2, `${args.join(' ')}: exit ${bad.code}, ${bad.out}`);
+      assert.notEqual(bad.err, '');
+    }
+    assert.ok(Math.abs((await ableton.status()).tempo - 120) < 1e-3, 'the refused runs left the session alone');
+  });
+
   it('a quantized start counts in and starts the Ableton peer', async () => {
     const r = await runExample(ns, 'link-quantized-start.ts', ['--duration', '1800']);
     assert.equal(r.code, 0, r.err);

@@ -12,7 +12,8 @@ export const carabinerCommand = defineCommand({
 Serves Deep Symmetry's Carabiner line protocol over TCP (status, bpm, beat-at-time,
 phase-at-time, time-at-beat, force-beat-at-time, request-beat-at-time,
 enable-start-stop-sync, disable-start-stop-sync, start-playing, stop-playing, version)
-until SIGINT, SIGTERM or SIGHUP (exit 0). Exit 1 when the port cannot be opened.
+until SIGINT, SIGTERM, SIGHUP or the death of the parent process (exit 0; a second
+signal forces the exit). Exit 1 when the port cannot be opened.
 Times are CLOCK_MONOTONIC microseconds
 (see docs/cli.md, "Carabiner compatibility").`,
   options: {
@@ -23,10 +24,10 @@ Times are CLOCK_MONOTONIC microseconds
     daemon: { type: 'boolean', help: 'no status line' },
     interface: interfaceOption,
   },
-  async run({ options: o }) {
+  async run({ options: o }, io) {
     const { runCarabiner } = await import('../carabiner-command.ts');
     return runCarabiner({
       port: o.port, host: o.host, bpm: o.bpm, startStopSync: o.startStopSync, daemon: o.daemon, interfaces: o.interface,
-    });
+    }, io);
   },
 });

@@ -11,10 +11,13 @@ export const linkCommand = defineCommand({
   summary: 'live view (JSON lines when stdout is not a TTY)',
   description: `
 Joins the Link session and shows it live (refreshed 50 times a second).
-Keys: a enable/disable, space start/stop (quantized to the next bar with peers),
-      w/e tempo -/+1, W/E tempo -/+0.1, r/t quantum -/+1, s start/stop sync,
-      T tap tempo, ? help, q quit (also Ctrl-C).
-q, Ctrl-C, SIGINT, SIGTERM and SIGHUP end it with exit 0, terminal restored, byebye sent.`,
+Keys: a enable/disable, space start/stop (quantized to the next bar with peers;
+      from an unknown transport: start), w/e tempo -/+1, W/E tempo -/+0.1,
+      r/t quantum -/+1, s start/stop sync, T tap tempo, ? help, q quit (also Ctrl-C).
+Keys typed before the session is joined wait for it (1.25 s at most), so that
+printf eq | phaselock --json raises the session's tempo by 1, then quits.
+q, Ctrl-C, SIGINT, SIGTERM, SIGHUP and the death of the parent process end it with
+exit 0, terminal restored, byebye sent; a second signal forces the exit (128 + n).`,
   options: {
     bpm: bpmOption('initial tempo; a session you join keeps its own', 120),
     quantum: quantumOption,
@@ -25,8 +28,8 @@ q, Ctrl-C, SIGINT, SIGTERM and SIGHUP end it with exit 0, terminal restored, bye
       help: 'no UI: one JSON status line per change and every 250 ms; keys are read from stdin. Automatic when stdout is not a TTY.',
     },
   },
-  async run({ options: o }) {
+  async run({ options: o }, io) {
     const { runLive } = await import('../live.ts');
-    return runLive({ bpm: o.bpm, quantum: o.quantum, interfaces: o.interface, startStopSync: !o.noStartStopSync, json: o.json ? true : undefined });
+    return runLive({ bpm: o.bpm, quantum: o.quantum, interfaces: o.interface, startStopSync: !o.noStartStopSync, json: o.json ? true : undefined }, io);
   },
 });

@@ -1,6 +1,7 @@
 /**
- * The MIDI output family: `clock` (a Link-synced MIDI clock) and `seq` (a Standard MIDI File
- * on the Link timeline). Both take the same output, timing and Link options.
+ * The MIDI family: `clock` (a Link-synced MIDI clock) and `seq` (a Standard MIDI File on the
+ * Link timeline), which take the same output, timing and Link options, and `midi ports` (the
+ * MIDI ports `--to` can name).
  * @module
  */
 import { defineCommand, type OptionValues } from '../spec/command-spec.ts';
@@ -13,8 +14,8 @@ export const MAX_DURATION_S = 2_000_000;
 const midiOptions = {
   to: {
     type: 'string', value: 'OUTPUT', required: true,
-    help: 'where MIDI goes: record:FILE writes timestamped bytes as JSON lines, console prints them, a MIDI port name or index (or native:NAME) plays them',
-    check: (v: string) => (v === 'record:' || v === 'native:' ? `needs a name after '${v}'` : undefined),
+    help: 'where MIDI goes: record:FILE writes timestamped bytes as JSON lines, console prints them, a MIDI port name or index (or native:NAME) plays them (phaselock midi ports lists them), virtual:NAME opens a virtual port others connect to',
+    check: (v: string) => (['record:', 'native:', 'virtual:'].includes(v) ? `needs a name after '${v}'` : undefined),
   },
   bpm: { type: 'number', range: BPM_RANGE, unit: 'bpm', help: 'tempo', defaultHelp: "the session's; 120 for a new session" },
   quantum: quantumOption,
@@ -39,9 +40,11 @@ export const clockCommand = defineCommand({
   summary: 'a Link-synced MIDI clock',
   description: `
 Sends MIDI clock (24 ticks per beat) locked to the Link session, with Song Position Pointer,
-Start on the next bar, Stop and Continue; follows the session's start/stop both ways.
-Ends after --duration or on SIGINT/SIGTERM, with Stop sent (exit 0); exit 1 when the output
-cannot be opened.`,
+Start, Stop and Continue; follows the session's start/stop both ways. With peers it starts on
+the session's next bar; alone (--no-link, or nobody joined within --join-wait) it starts now.
+Ends after --duration or on SIGINT, SIGTERM or SIGHUP (also during the join wait) with Stop
+sent and the Link byebye (exit 0; a second signal forces the exit, 128 + its number); exit 1
+when the output cannot be opened or written.`,
   options: {
     ...midiOptions,
     clockWhileStopped: { type: 'boolean', help: 'keep ticking while the transport is stopped' },
@@ -57,11 +60,13 @@ export const seqCommand = defineCommand({
   name: 'seq',
   summary: 'play a MIDI file on the Link timeline',
   description: `
-Plays a Standard MIDI File on the Link timeline: starts on the next bar, follows the session's
-start/stop, sends note-offs for sounding notes on stop. The Link tempo replaces the file's
-tempo map (alone, the session takes the file's first tempo unless --bpm is given).
-Ends with the song, after --duration or on SIGINT/SIGTERM, with note-offs sent (exit 0);
-exit 1 when the file cannot be read or the output cannot be opened.`,
+Plays a Standard MIDI File on the Link timeline: with peers it starts on the session's next
+bar, alone at once. A stop — the song's end, or a peer's stop, even with --loop — ends it with
+note-offs for the sounding notes. The Link tempo replaces the file's tempo map (alone, the session takes the file's first
+tempo unless --bpm is given).
+Ends with the song, after --duration or on SIGINT, SIGTERM or SIGHUP (also during the join
+wait) with note-offs sent and the Link byebye (exit 0; a second signal forces the exit);
+exit 1 when the file cannot be read or the output cannot be opened or written.`,
   positionals: [{ name: 'file', value: 'FILE.mid', type: 'string', help: 'the Standard MIDI File to play' }],
   options: {
     ...midiOptions,
@@ -71,5 +76,39 @@ exit 1 when the file cannot be read or the output cannot be opened.`,
   async run({ options: o, args }, io) {
     const { runSeq } = await import('../seq.ts');
     return runSeq({ ...midiConfig(o), file: args.file, loop: o.loop }, io);
+  },
+});
+
+export const midiCommand = defineCommand({
+  name: 'midi',
+  summary: 'list the MIDI ports --to can name',
+  description: `
+phaselock midi ports lists the MIDI output ports by index and name, as --to takes them
+(native MIDI through the optional dependency @julusian/midi); MIDI inputs are not listed: no
+command reads MIDI input yet. Exit 1 when there is no MIDI subsystem (on Linux the ALSA
+sequencer, /dev/snd/seq; containers usually have none) or @julusian/midi is not installed.`,
+  positionals: [{
+    name: 'what', value: 'ports', type: 'string', choices: () => ['ports'],
+    help: 'what to list',
+  }],
+  options: {
+    json: { type: 'boolean', short: 'j', help: 'print {"outputs":[{"index":0,"name":"…"}],"inputs":null} (inputs: not read yet)' },
+  },
+  async run({ options: o }, io) {
+    const { listNativeMidiOutputs } = await import('../../node/midi/native-midi.ts');
+    let names: string[];
+    try {
+      names = await listNativeMidiOutputs();
+    } catch (e) {
+      io.err(`phaselock midi ports: ${(e as Error).message}`);
+      return 1;
+    }
+    if (o.json) {
+      io.out(JSON.stringify({ outputs: names.map((name, index) => ({ index, name })), inputs: null }));
+      return 0;
+    }
+    io.out(names.length > 0 ? `MIDI outputs (--to INDEX or NAME):\n${names.map((n, i) => `  ${i}  ${n}`).join('\n')}` : 'MIDI outputs: none (--to virtual:NAME makes one)');
+    io.out('MIDI inputs: not listed (no command reads MIDI input yet)');
+    return 0;
   },
 });

@@ -15,9 +15,13 @@ function commandWord(spec: Pick<CommandSpec, 'name' | 'isDefault'>): string {
   return spec.isDefault ? `[${spec.name}]` : spec.name;
 }
 
-/** `<bpm>`, `[<command>]`; with `listChoices`, `[link|status|…]`. */
+/**
+ * `<bpm>`, `[<command>]`; with `listChoices`, `[link|status|…]`. A positional with a single
+ * choice is a literal word (`midi ports`), shown as such.
+ */
 function positionalUsage(p: PositionalSpec, listChoices = false): string {
-  const choices = listChoices ? p.choices?.() : undefined;
+  const all = p.choices?.();
+  const choices = listChoices || all?.length === 1 ? all : undefined;
   const word = choices ? choices.join('|') : positionalLabel(p);
   return p.optional ? `[${word}]` : word;
 }

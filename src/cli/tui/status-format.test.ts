@@ -10,9 +10,11 @@ const base: LiveStatus = {
   quantum: 4,
   startStopSync: true,
   isPlaying: false,
+  transport: 'stopped',
   tempo: 120,
   beat: 6.6012345678,
   phase: 2.6012345678,
+  countInBeat: 6.6012345678,
 };
 
 describe('formatJsonStatus', () => {
@@ -27,6 +29,8 @@ describe('formatJsonStatus', () => {
     const line = formatJsonStatus(base, 'status', { transportKnown: false });
     assert.ok(!line.includes('\n'));
     assert.equal(JSON.parse(line).isPlaying, null);
+    assert.equal(JSON.parse(formatJsonStatus({ ...base, transport: 'unknown' }, 'tick')).isPlaying, null);
+    assert.deepEqual(Object.keys(JSON.parse(line)), ['t', 'reason', 'enabled', 'numPeers', 'quantum', 'startStopSync', 'isPlaying', 'tempo', 'beat', 'phase']);
   });
 });
 
@@ -56,10 +60,24 @@ describe('renderScreen', () => {
   });
 
   it('counts in with negative beats after a quantized start', () => {
-    const screen = text({ ...base, isPlaying: true, beat: -2.5, phase: 1.5 });
+    const screen = text({ ...base, isPlaying: true, transport: 'playing', beat: -2.5, phase: 1.5, countInBeat: -2.5 });
     assert.match(screen, /transport\s+playing/);
     assert.match(screen, /beat\s+-2\.50/);
     assert.match(screen, /count-in\s+-3 {3}\(beat 0 in 1\.25 s\)/);
+  });
+
+  it('counts in to the bar of the quantum the start was for, not to a beat the quantum moved', () => {
+    const moved = text({ ...base, isPlaying: true, transport: 'playing', quantum: 8, beat: -1.4, phase: 6.6, countInBeat: 2.6 });
+    assert.match(moved, /beat\s+-1\.40/);
+    assert.match(moved, /count-in\s+-$/m);
+    const during = text({ ...base, isPlaying: true, transport: 'playing', quantum: 3, beat: -1.5, phase: 1.5, countInBeat: -2.5 });
+    assert.match(during, /count-in\s+-3 {3}\(beat 0 in 1\.25 s\)/);
+  });
+
+  it('says playing, stopped or unknown', () => {
+    assert.match(text({ ...base, transport: 'unknown' }), /transport\s+unknown {2,}\[space\]/);
+    assert.match(text(base), /transport\s+stopped/);
+    assert.match(text({ ...base, isPlaying: true, transport: 'playing' }), /transport\s+playing/);
   });
 
   it('shows the help on demand and the last message', () => {
@@ -69,8 +87,8 @@ describe('renderScreen', () => {
   });
 
   it('with colours only adds escapes: the visible text is the same', () => {
-    const plain = renderScreen({ ...base, isPlaying: true }, { width: 100 });
-    const coloured = renderScreen({ ...base, isPlaying: true }, { width: 100, color: true });
+    const plain = renderScreen({ ...base, isPlaying: true, transport: 'playing' }, { width: 100 });
+    const coloured = renderScreen({ ...base, isPlaying: true, transport: 'playing' }, { width: 100, color: true });
     assert.deepEqual(coloured.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')), plain);
     assert.ok(coloured.some((l) => visibleLength(l) !== l.length));
   });
@@ -85,5 +103,7 @@ describe('formatStatusText', () => {
       'transport   stopped',
     ].join('\n'));
     assert.match(formatStatusText(base, { transportKnown: false }), /transport {3}unknown/);
+    assert.match(formatStatusText({ ...base, transport: 'unknown' }), /transport {3}unknown \(Link shares/);
+    assert.match(formatStatusText({ ...base, isPlaying: true, transport: 'playing' }), /transport {3}playing$/);
   });
 });

@@ -2,7 +2,7 @@
  * Text for the live view, the JSON lines and the one-shot `status` (pure).
  * @module
  */
-import type { LiveStatus } from './hut.ts';
+import type { LiveStatus, Transport } from './hut.ts';
 
 const round6 = (x: number) => {
   const r = Math.round(x * 1e6) / 1e6;
@@ -12,11 +12,22 @@ const round6 = (x: number) => {
 /** Why a JSON line was written: a change, a key, the 250 ms tick, or a one-shot `status`. */
 export type JsonReason = 'start' | 'tick' | 'peers' | 'tempo' | 'playing' | 'key' | 'status';
 
+/** Options of the status texts: `transportKnown: false` makes the transport `unknown` whatever `s` says. */
+export interface TransportOptions {
+  transportKnown?: boolean;
+}
+
+/** The transport as shown: `playing`, `stopped` or `unknown`. Pure. */
+export function transportWord(s: LiveStatus, opts: TransportOptions = {}): Transport {
+  return opts.transportKnown === false ? 'unknown' : s.transport;
+}
+
 /**
- * One JSON status line (no newline): every LiveStatus field, beat and phase rounded to 1e-6,
- * plus `reason`. With `transportKnown: false`, `isPlaying` is null. Pure.
+ * One JSON status line (no newline): the LiveStatus fields (not `transport` and `countInBeat`),
+ * beat and phase rounded to 1e-6, plus `reason`. `isPlaying` is null while the transport is
+ * unknown. Pure.
  */
-export function formatJsonStatus(s: LiveStatus, reason: JsonReason, opts: { transportKnown?: boolean } = {}): string {
+export function formatJsonStatus(s: LiveStatus, reason: JsonReason, opts: TransportOptions = {}): string {
   return JSON.stringify({
     t: s.t,
     reason,
@@ -24,7 +35,7 @@ export function formatJsonStatus(s: LiveStatus, reason: JsonReason, opts: { tran
     numPeers: s.numPeers,
     quantum: s.quantum,
     startStopSync: s.startStopSync,
-    isPlaying: opts.transportKnown === false ? null : s.isPlaying,
+    isPlaying: transportWord(s, opts) === 'unknown' ? null : s.isPlaying,
     tempo: round6(s.tempo),
     beat: round6(s.beat),
     phase: round6(s.phase),
@@ -37,9 +48,12 @@ export function formatBeat(beat: number): string {
   return s === '-0.00' ? '0.00' : s;
 }
 
-/** True while a quantized start counts in: playing, but beat 0 is still ahead. */
+/**
+ * True while a quantized start counts in: playing, but beat 0 (for the quantum it started
+ * with) is still ahead. Pure.
+ */
 export function isCountingIn(s: LiveStatus): boolean {
-  return s.isPlaying && s.beat < 0;
+  return s.isPlaying && s.countInBeat < 0;
 }
 
 /**
@@ -70,7 +84,7 @@ export interface ScreenOptions {
 export const HELP_LINES = [
   'keys',
   '  a        enable / disable Link',
-  '  space    start / stop (quantized to the next bar when peers exist)',
+  '  space    start / stop (on the next bar with peers; from unknown: start)',
   '  w / e    tempo -1 / +1 bpm',
   '  W / E    tempo -0.1 / +0.1 bpm',
   '  r / t    quantum -1 / +1',
@@ -96,7 +110,7 @@ export function renderScreen(s: LiveStatus, opts: ScreenOptions = {}): string[] 
   const row = (label: string, value: string, keys = '') =>
     `  ${label.padEnd(13)}${value}${keys ? ' '.repeat(Math.max(1, 22 - visibleLength(value))) + keys : ''}`;
   const countIn = isCountingIn(s)
-    ? `${Math.floor(s.beat)}   (beat 0 in ${((-s.beat * 60) / s.tempo).toFixed(2)} s)`
+    ? `${Math.floor(s.countInBeat)}   (beat 0 in ${((-s.countInBeat * 60) / s.tempo).toFixed(2)} s)`
     : '-';
   let bar = phaseBar(s.phase, s.quantum, width - 4);
   if (opts.color) bar = bar.replace(/\[###\]|#/, (m) => `${REVERSE}${s.isPlaying ? GREEN : ''}${m}${RESET}`);
@@ -107,7 +121,7 @@ export function renderScreen(s: LiveStatus, opts: ScreenOptions = {}): string[] 
     row('peers', String(s.numPeers)),
     row('quantum', formatNumber(s.quantum), '[r/t]'),
     row('start/stop', s.startStopSync ? 'sync on' : 'sync off', '[s]'),
-    row('transport', s.isPlaying ? c(GREEN, 'playing') : 'stopped', '[space]'),
+    row('transport', s.transport === 'playing' ? c(GREEN, 'playing') : s.transport, '[space]'),
     row('tempo', `${s.tempo.toFixed(2)} bpm`, '[w/e W/E T]'),
     row('beat', formatBeat(s.beat)),
     row('count-in', isCountingIn(s) ? c(YELLOW, countIn) : countIn),
@@ -132,14 +146,13 @@ function formatNumber(x: number): string {
 }
 
 /**
- * The human-readable `phaselock status`. With `transportKnown: false` the transport reads
- * "unknown": Link tells a peer that just joined about start/stop *changes*, not the current
- * state (Ableton's peers behave the same). Pure.
+ * The human-readable `phaselock status`. The transport reads "unknown" when `s.transport`
+ * says so or with `transportKnown: false`: Link tells a peer that just joined about start/stop
+ * *changes*, not the current state (Ableton's peers behave the same). Pure.
  */
-export function formatStatusText(s: LiveStatus, opts: { transportKnown?: boolean } = {}): string {
-  const transport = opts.transportKnown === false
-    ? 'unknown (Link shares start/stop changes, not the state, with a newcomer)'
-    : s.isPlaying ? 'playing' : 'stopped';
+export function formatStatusText(s: LiveStatus, opts: TransportOptions = {}): string {
+  const word = transportWord(s, opts);
+  const transport = word === 'unknown' ? 'unknown (Link shares start/stop changes, not the state, with a newcomer)' : word;
   return [
     `peers       ${s.numPeers}`,
     `tempo       ${s.tempo.toFixed(2)} bpm`,

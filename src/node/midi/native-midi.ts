@@ -2,13 +2,15 @@
  * Native MIDI output ports (L2) on `@julusian/midi` (RtMidi), an optional dependency loaded
  * lazily on first use. Errors are `PhaselockError`s with code E_UNAVAILABLE and say what is
  * missing: the package (not installed, or its native build failed), the OS MIDI subsystem
- * (on Linux the ALSA sequencer, /dev/snd/seq — absent in containers), or the port.
+ * (on Linux the ALSA sequencer, /dev/snd/seq — absent in containers: looked at before RtMidi
+ * starts, which would print ALSA's own complaints to stderr), or the port.
  *
  * `NativeMidiOutput` must be called at the instant (`acceptsFutureTimestamps: false`): either
  * give the scheduler `nodePreciseTimers()` (main thread), or open the port inside the timing
  * thread with `openPreciseOutput({ kind: 'native', port })`, the precise path.
  * @module
  */
+import { accessSync, constants } from 'node:fs';
 import { PhaselockError } from '../../core/errors.ts';
 import type { InstantOutput } from '../../midi/output.ts';
 
@@ -50,15 +52,36 @@ export function loadNativeMidi(): Promise<RtMidiModule> {
   return loaded;
 }
 
+/** The ALSA sequencer device RtMidi opens on Linux. */
+export const ALSA_SEQUENCER = '/dev/snd/seq';
+
+/**
+ * Why there is no MIDI subsystem to talk to, or undefined when there may be one: on Linux,
+ * ALSA's sequencer device must exist and be readable and writable. Other platforms: undefined.
+ */
+export function midiSubsystemProblem(platform: NodeJS.Platform = process.platform, device = ALSA_SEQUENCER): string | undefined {
+  if (platform !== 'linux') return undefined;
+  try {
+    accessSync(device, constants.R_OK | constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `${device} does not exist; load the snd-seq kernel module, containers usually have none`
+      : code === 'EACCES' || code === 'EPERM' ? `${device}: permission denied; join the 'audio' group`
+        : `${device}: ${(err as Error).message}`;
+    return `ALSA sequencer not available: ${why}`;
+  }
+}
+
 function newOutput(mod: RtMidiModule): RtOutput {
+  const problem = midiSubsystemProblem();
+  if (problem) throw new PhaselockError('E_UNAVAILABLE', `no MIDI subsystem (${problem})`);
   try {
     return new mod.Output();
   } catch (err) {
     throw new PhaselockError(
       'E_UNAVAILABLE',
-      `no MIDI subsystem: RtMidi could not start (${err instanceof Error ? err.message : String(err)}). ` +
-        'On Linux the ALSA sequencer (/dev/snd/seq, module snd-seq) must exist; containers usually have none. ' +
-        "Use '--to record:<file>' or '--to console' instead.",
+      `no MIDI subsystem (RtMidi could not start: ${err instanceof Error ? err.message : String(err)})`,
       { cause: err },
     );
   }
@@ -111,6 +134,9 @@ export class NativeMidiOutput implements InstantOutput {
  * const out = await openNativeMidiOutput('IAC Driver Bus 1');
  */
 export async function openNativeMidiOutput(port: string | number, options: { virtual?: boolean } = {}): Promise<NativeMidiOutput> {
+  if (options.virtual && process.platform === 'win32') {
+    throw new PhaselockError('E_UNAVAILABLE', 'Windows MIDI has no virtual ports: create one with a loopback driver (loopMIDI) and name it instead');
+  }
   const out = newOutput(await loadNativeMidi());
   try {
     if (options.virtual) {
@@ -135,4 +161,13 @@ export async function openNativeMidiOutput(port: string | number, options: { vir
     out.destroy?.();
     throw err;
   }
+}
+
+/**
+ * `openNativeMidiOutput(name, { virtual: true })` as a factory of the timing thread's `module`
+ * target: `openPreciseOutput({ kind: 'module', specifier: <this module>, exportName:
+ * 'openVirtualMidiOutput', options: { name } })` opens the virtual port inside the thread.
+ */
+export function openVirtualMidiOutput(options: { name: string }): Promise<NativeMidiOutput> {
+  return openNativeMidiOutput(options.name, { virtual: true });
 }
