@@ -26,3 +26,5 @@ export {
 export type { ThreadPriority } from './node/timing/thread-priority.ts';
 export { openNativeMidiOutput, listNativeMidiOutputs, NativeMidiOutput } from './node/midi/native-midi.ts';
 export { nodePreciseTimers, type NodePreciseTimersOptions } from './node/timing/precise-timers.ts';
+export { nodeRuntime } from './node/link/node-runtime.ts';
+export { advertiseRtpMidi, browseRtpMidi, RtpMidiBrowser } from './node/rtpmidi/mdns.ts';

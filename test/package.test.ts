@@ -19,6 +19,11 @@ test('the compiled package root exports the Node MIDI adapters, and its timing t
       for (const name of ['Link', 'openPreciseOutput', 'openNativeMidiOutput', 'listNativeMidiOutputs', 'nodePreciseTimers', 'PreciseWorkerOutput'])
         if (typeof root[name] !== 'function') throw new Error('phaselock has no ' + name);
       if (typeof midi.MidiClockOut !== 'function') throw new Error('phaselock/midi has no MidiClockOut');
+      const rtpmidi = await import(${JSON.stringify(path.join(out, 'rtpmidi/index.js'))});
+      for (const name of ['RtpMidiEndpoint', 'JournalSender', 'JournalReceiver', 'decodeRtpMidi'])
+        if (typeof rtpmidi[name] !== 'function') throw new Error('phaselock/rtpmidi has no ' + name);
+      for (const name of ['nodeRuntime', 'advertiseRtpMidi', 'browseRtpMidi'])
+        if (typeof root[name] !== 'function') throw new Error('phaselock has no ' + name);
       const output = await root.openPreciseOutput({ kind: 'record' }, { realtime: false, nice: false });
       const t0 = root.hrClock.micros() + 20000;
       for (let i = 0; i < 5; i++) output.send(Uint8Array.of(0xf8), t0 + i * 1000);

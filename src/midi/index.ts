@@ -26,4 +26,5 @@ export {
   type MidiClockOutEvents,
 } from './clock-out.ts';
 export { LinkSequencer, type LinkSequencerOptions, type LinkSequencerEvents, type LoopOptions } from './sequencer.ts';
+export type { MidiInput, MidiInputEvent, MidiInputEvents } from './input.ts';
 export { parseSmf, SMF_LIMITS, type SmfEvent, type SmfParseOptions, type SmfSong } from './smf.ts';
