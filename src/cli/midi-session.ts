@@ -51,8 +51,9 @@ export async function withTargetAndLink(
 ): Promise<number> {
   let target: OpenedTarget;
   try {
-    target = await openTarget(cfg.to, { mainThread: cfg.mainThread, showClock: cfg.showClock, write: (l) => io.out(l) });
+    target = await openTarget(cfg.to, { mainThread: cfg.mainThread, showClock: cfg.showClock, write: (l) => io.out(l), signal: io.signal });
   } catch (e) {
+    if (io.signal.aborted) return 0; // a signal while the output opened (an RTP-MIDI invitation): nothing played
     const message = (e as Error).message;
     const hint = message.startsWith('no MIDI subsystem') ? ". Use '--to record:FILE' or '--to console' instead." : '';
     io.err(`phaselock ${command}: ${message}${hint}`);

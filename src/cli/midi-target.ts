@@ -15,6 +15,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { FormattingOutput, recordedToJson, type MidiOutput } from '../midi/output.ts';
 import { HeldOutput } from '../sched/held-output.ts';
+import { hostPortProblem, parseHostPort } from './commands/rtpmidi.ts';
 import type { PreciseTimers } from '../sched/precise-timers.ts';
 import { hrClock, nodeTimers } from '../node/link/node-runtime.ts';
 import { openNativeMidiOutput } from '../node/midi/native-midi.ts';
@@ -111,6 +112,8 @@ export interface TargetOptions {
   /** For `console`: print clock ticks too. */
   showClock?: boolean;
   write?: (line: string) => void;
+  /** Gives up an output that takes long to open (an RTP-MIDI invitation): the open rejects. */
+  signal?: AbortSignal;
 }
 
 /** What a `--to` spec names. Pure. */
@@ -118,7 +121,9 @@ export type TargetSpec =
   | { kind: 'record'; path: string }
   | { kind: 'console' }
   | { kind: 'port'; port: string | number }
-  | { kind: 'virtual'; name: string };
+  | { kind: 'virtual'; name: string }
+  /** `rtpmidi`: accept sessions on 5004; `rtpmidi:HOST:PORT`: invite that peer. */
+  | { kind: 'rtpmidi'; peer?: { host: string; port: number } };
 
 /**
  * Reads a `--to` spec: `record:FILE`, `console`, `virtual:NAME`, `native:NAME`, a port index or
@@ -133,6 +138,13 @@ export function parseTargetSpec(spec: string): TargetSpec {
   };
   if (spec.startsWith('record:')) return { kind: 'record', path: named('record:') };
   if (spec === 'console') return { kind: 'console' };
+  if (spec === 'rtpmidi') return { kind: 'rtpmidi' };
+  if (spec.startsWith('rtpmidi:')) {
+    const peer = named('rtpmidi:');
+    const problem = hostPortProblem(peer);
+    if (problem) throw new RangeError(`--to rtpmidi:HOST:PORT: ${problem}`);
+    return { kind: 'rtpmidi', peer: parseHostPort(peer) };
+  }
   if (spec.startsWith('virtual:')) return { kind: 'virtual', name: named('virtual:') };
   const name = spec.startsWith('native:') ? named('native:') : spec;
   return { kind: 'port', port: /^\d+$/.test(name) ? Number(name) : name };
@@ -149,6 +161,10 @@ export async function openTarget(spec: string, options: TargetOptions = {}): Pro
     case 'record': {
       const out = await JsonLinesFileOutput.open(target.path);
       return { output: out, description: `recording to ${target.path}`, failure: out.failure, close: () => out.close() };
+    }
+    case 'rtpmidi': {
+      const { openRtpMidiTarget } = await import('./rtpmidi-target.ts');
+      return openRtpMidiTarget(target.peer, { write, signal: options.signal });
     }
     case 'console': {
       const out = new FormattingOutput({ write, clock: hrClock, timers: nodeTimers, hideClock: !options.showClock, originMicros: hrClock.micros() });

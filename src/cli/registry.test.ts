@@ -146,20 +146,23 @@ describe('resolve: clock and seq, parsed like every command (issue 12)', () => {
 describe('resolve: help and version', () => {
   it('help, --help, <command> --help and --version', () => {
     assert.deepEqual(parse(['--help']), { kind: 'overview' });
-    assert.deepEqual(parse(['help']), { command: 'help', args: { command: undefined }, options: {} });
-    assert.deepEqual(parse(['help', 'carabiner']), { command: 'help', args: { command: 'carabiner' }, options: {} });
-    assert.deepEqual(parse(['help', 'help']), { command: 'help', args: { command: 'help' }, options: {} });
+    assert.deepEqual(parse(['help']), { command: 'help', args: { command: [] }, options: {} });
+    assert.deepEqual(parse(['help', 'carabiner']), { command: 'help', args: { command: ['carabiner'] }, options: {} });
+    assert.deepEqual(parse(['help', 'help']), { command: 'help', args: { command: ['help'] }, options: {} });
+    assert.deepEqual(parse(['help', 'rtpmidi', 'listen']), { command: 'help', args: { command: ['rtpmidi', 'listen'] }, options: {} });
+    assert.deepEqual(parse(['rtpmidi', 'send', '--help']), { help: 'rtpmidi send' });
     assert.deepEqual(parse(['tempo', '--help']), { help: 'tempo' });
     assert.deepEqual(parse(['link', '-h']), { help: 'link' });
     assert.deepEqual(parse(['clock', '--help']), { help: 'clock' }, '--help needs no --to');
     assert.deepEqual(parse(['--version']), { kind: 'version' });
-    usageError(['help', 'nothing'], /no help on 'nothing'/, /\[link\|status/);
+    usageError(['help', 'nothing'], /no help on 'nothing' \(commands: link, status, .*, rtpmidi list, rtpmidi listen, rtpmidi send, help\)/, /^usage: phaselock help \[<command>\.\.\.\]$/);
+    usageError(['help', 'rtpmidi', 'nothing'], /no help on 'nothing'/, /^usage: phaselock help \[<command>\.\.\.\]$/);
   });
 
   it('unknown commands are usage errors with the main usage line, which lists every command', () => {
     usageError(['frobnicate'], /unknown command 'frobnicate'/, /\[link\|status/);
     const names = COMMANDS.map((c) => c.name);
-    assert.deepEqual(names, ['link', 'status', 'peers', 'tempo', 'play', 'stop', 'carabiner', 'clock', 'seq', 'midi', 'help']);
+    assert.deepEqual(names, ['link', 'status', 'peers', 'tempo', 'play', 'stop', 'carabiner', 'clock', 'seq', 'midi', 'rtpmidi list', 'rtpmidi listen', 'rtpmidi send', 'help']);
     assert.equal(new Set(names).size, names.length);
   });
 });

@@ -9,6 +9,7 @@ import { makeHelpCommand } from './commands/help.ts';
 import { linkCommand } from './commands/link.ts';
 import { clockCommand, midiCommand, seqCommand } from './commands/midi.ts';
 import { peersCommand, playCommand, statusCommand, stopCommand, tempoCommand } from './commands/one-shot.ts';
+import { rtpmidiListCommand, rtpmidiListenCommand, rtpmidiSendCommand } from './commands/rtpmidi.ts';
 import type { AnyCommand, Parsed } from './spec/command-spec.ts';
 import { mainUsageLine } from './spec/help.ts';
 import { parseCommand, UsageError } from './spec/parse.ts';
@@ -26,6 +27,9 @@ export const COMMANDS: readonly AnyCommand[] = [
   clockCommand,
   seqCommand,
   midiCommand,
+  rtpmidiListCommand,
+  rtpmidiListenCommand,
+  rtpmidiSendCommand,
   helpCommand,
 ];
 
@@ -54,6 +58,19 @@ export function resolve(argv: readonly string[]): Resolved {
   if (first === '--version' || first === '-V') return { kind: 'version' };
   // `phaselock`, `phaselock --bpm 130`: the default command.
   const unnamed = first === undefined || first.startsWith('-');
+  // A command family (`rtpmidi list`, `rtpmidi send`): its commands are named by two words.
+  const family = unnamed ? [] : COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+  if (family.length > 0 && !findCommand(first!)) {
+    const sub = rest[0];
+    const command = sub === undefined ? undefined : findCommand(`${first} ${sub}`);
+    if (!command) {
+      const words = family.map((c) => c.name.slice(first!.length + 1)).join(', ');
+      if (sub === '--help' || sub === '-h') return { kind: 'overview' };
+      throw new UsageError(sub === undefined ? `phaselock ${first} needs one of: ${words}` : `unknown command '${first} ${sub}' (one of: ${words})`, mainUsageLine(family));
+    }
+    const outcome = parseCommand(command, rest.slice(1));
+    return outcome.help ? { kind: 'help', command } : { kind: 'run', command, parsed: outcome.parsed };
+  }
   const named = unnamed ? undefined : findCommand(first);
   if (!unnamed && !named) throw new UsageError(`unknown command '${first}'`, mainUsageLine(COMMANDS));
   const command = named ?? DEFAULT_COMMAND;

@@ -120,9 +120,12 @@ test('closing a session sends BY on both ports and ends the peer\'s session with
   const reasons: string[] = [];
   sa.on('close', (r) => reasons.push(`a:${r}`));
   sb.on('close', (r) => reasons.push(`b:${r}`));
+  const warnings: string[] = [];
+  b.ep.on('warning', (e) => warnings.push(e.message));
   await sa.close();
   await w.run(10_000);
   assert.deepEqual(reasons, ['a:closed', 'b:bye']);
+  assert.deepEqual(warnings, [], 'the second BY (the other port) finds the session just ended: dropped quietly');
   const byes = commandsSent(w.net.sent, { kind: 'BY', from: a.host.address });
   assert.deepEqual(byes.map((c) => c.d.to.port).sort(), [5004, 5005]);
   assert.equal(a.ep.sessions.length, 0);

@@ -62,6 +62,8 @@ interface Entry {
 /** An AppleMIDI command is at most a prefix and a name: anything larger is not one. */
 const MAX_COMMAND_BYTES = 1024;
 const WARNINGS_PER_SECOND = 20;
+const RECENTLY_ENDED_MAX = 64;
+const RECENTLY_ENDED_MICROS = 5_000_000;
 
 export class RtpMidiEndpoint extends Emitter<RtpMidiEndpointEvents> {
   readonly name: string;
@@ -76,6 +78,8 @@ export class RtpMidiEndpoint extends Emitter<RtpMidiEndpointEvents> {
   private readonly reinviter: Reinviter;
   private readonly warnings = new WarningLimiter(WARNINGS_PER_SECOND);
   private readonly maxSessions: number;
+  /** `ssrc/address` of sessions ended lately → when (bounded, oldest dropped first). */
+  private readonly recentlyEnded = new Map<string, number>();
   private readonly wire: SessionWire;
 
   constructor(private readonly runtime: Runtime, options: RtpMidiEndpointOptions) {
@@ -235,6 +239,16 @@ export class RtpMidiEndpoint extends Emitter<RtpMidiEndpointEvents> {
   private ended(session: RtpMidiSession): void {
     this.entries.delete(session);
     this.reinviter.forget(session);
+    // The peer's BY comes on both ports (rtpmidid needs both): the second one, and packets still
+    // in flight, find the session gone. Remember it briefly, so they are dropped without a warning.
+    this.recentlyEnded.set(`${session.remoteSsrc}/${session.remoteAddress}`, this.runtime.clock.micros());
+    if (this.recentlyEnded.size > RECENTLY_ENDED_MAX) this.recentlyEnded.delete(this.recentlyEnded.keys().next().value!);
+  }
+
+  /** Whether `ssrc` from `from` belongs to a session that ended in the last few seconds. */
+  private justEnded(ssrc: number, from: UdpRemote): boolean {
+    const at = this.recentlyEnded.get(`${ssrc}/${from.address}`);
+    return at !== undefined && this.runtime.clock.micros() - at < RECENTLY_ENDED_MICROS;
   }
 
   private sendRaw(port: Port, bytes: Uint8Array, to: UdpRemote): void {
@@ -263,6 +277,7 @@ export class RtpMidiEndpoint extends Emitter<RtpMidiEndpointEvents> {
     const packet = decodeRtpMidi(data);
     const entry = this.route(packet.ssrc, from);
     if (!entry) {
+      if (this.justEnded(packet.ssrc, from)) return;
       this.warn('E_PROTOCOL', `dropped an RTP-MIDI packet from ${fmt(from)}: SSRC ${hex(packet.ssrc)} is in no session of ours`);
       return;
     }
@@ -293,6 +308,7 @@ export class RtpMidiEndpoint extends Emitter<RtpMidiEndpointEvents> {
     }
     const entry = this.route(cmd.ssrc, from);
     if (!entry) {
+      if (this.justEnded(cmd.ssrc, from)) return;
       this.warn('E_PROTOCOL', `ignored ${cmd.kind} from ${fmt(from)}: SSRC ${hex(cmd.ssrc)} is in no session of ours`);
       return;
     }

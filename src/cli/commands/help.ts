@@ -20,6 +20,8 @@ export function overview(commands: readonly AnyCommand[]): string {
 /** The `help` command over `commands()` (lazy: the registry includes this command). */
 export function makeHelpCommand(commands: () => readonly AnyCommand[]) {
   const names = () => commands().map((c) => c.name);
+  /** The words of the command names (`rtpmidi`, `listen`, …), each once. */
+  const words = () => [...new Set(names().flatMap((n) => n.split(' ')))];
   return defineCommand({
     name: 'help',
     summary: 'help on one command',
@@ -27,13 +29,23 @@ export function makeHelpCommand(commands: () => readonly AnyCommand[]) {
 Prints the help of <command> (the same as phaselock <command> --help), or without one the
 list of commands.`,
     positionals: [{
-      name: 'command', type: 'string', optional: true, choices: names,
-      check: (name: string) => (names().includes(name) ? undefined : `no help on '${name}'`),
-      help: 'the command to explain',
+      name: 'command', type: 'string', optional: true, variadic: true,
+      check: (word: string) => (words().includes(word) ? undefined : `no help on '${word}' (commands: ${names().join(', ')})`),
+      help: 'the command to explain (two words for a family: rtpmidi listen)',
     }],
     options: {},
     async run({ args }, io) {
-      const command = commands().find((c) => c.name === args.command);
+      const words = args.command.join(' ');
+      const command = commands().find((c) => c.name === words);
+      if (words && !command) {
+        const family = commands().filter((c) => c.name.startsWith(`${words} `));
+        if (family.length === 0) {
+          io.err(`phaselock: no help on '${words}'\nusage: phaselock help [${names().join('|')}]`);
+          return 2;
+        }
+        io.out(family.map((c) => renderHelp(c)).join('\n\n'));
+        return 0;
+      }
       io.out(command ? renderHelp(command) : overview(commands()));
       return 0;
     },

@@ -7,6 +7,7 @@
 import { defineCommand, type OptionValues } from '../spec/command-spec.ts';
 import { BPM_RANGE, interfaceOption, quantumOption } from '../spec/common-options.ts';
 import type { MidiRunConfig } from '../midi-session.ts';
+import { hostPortProblem } from './rtpmidi.ts';
 
 /** Longest `--duration`: what a Node timer can wait (2^31 - 1 ms, about 24.8 days), rounded down. */
 export const MAX_DURATION_S = 2_000_000;
@@ -14,8 +15,9 @@ export const MAX_DURATION_S = 2_000_000;
 const midiOptions = {
   to: {
     type: 'string', value: 'OUTPUT', required: true,
-    help: 'where MIDI goes: record:FILE writes timestamped bytes as JSON lines, console prints them, a MIDI port name or index (or native:NAME) plays them (phaselock midi ports lists them), virtual:NAME opens a virtual port others connect to',
-    check: (v: string) => (['record:', 'native:', 'virtual:'].includes(v) ? `needs a name after '${v}'` : undefined),
+    help: 'where MIDI goes: record:FILE writes timestamped bytes as JSON lines, console prints them, a MIDI port name or index (or native:NAME) plays them (phaselock midi ports lists them), virtual:NAME opens a virtual port others connect to, rtpmidi accepts RTP-MIDI sessions on port 5004 and rtpmidi:HOST:PORT invites one',
+    check: (v: string) => (['record:', 'native:', 'virtual:', 'rtpmidi:'].includes(v) ? `needs a name after '${v}'`
+      : v.startsWith('rtpmidi:') ? hostPortProblem(v.slice('rtpmidi:'.length)) : undefined),
   },
   bpm: { type: 'number', range: BPM_RANGE, unit: 'bpm', help: 'tempo', defaultHelp: "the session's; 120 for a new session" },
   quantum: quantumOption,

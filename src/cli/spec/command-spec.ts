@@ -70,6 +70,8 @@ export interface PositionalSpec {
   choices?: () => readonly string[];
   /** Returns the whole error message for a bad value, or undefined. */
   check?: (text: string) => string | undefined;
+  /** The last positional only: takes every remaining argument (an array; at least one unless optional). */
+  variadic?: boolean;
   help: string;
 }
 
@@ -88,8 +90,9 @@ export type OptionValue<S extends OptionSpec> =
 
 export type OptionValues<O extends OptionSpecs> = { -readonly [K in keyof O]: OptionValue<O[K]> };
 
-type PositionalValue<S extends PositionalSpec> =
-  (S extends { type: 'number' } ? number : string) | (S extends { optional: true } ? undefined : never);
+type PositionalScalar<S extends PositionalSpec> = S extends { type: 'number' } ? number : string;
+type PositionalValue<S extends PositionalSpec> = S extends { variadic: true } ? PositionalScalar<S>[]
+  : PositionalScalar<S> | (S extends { optional: true } ? undefined : never);
 
 export type PositionalValues<P extends readonly PositionalSpec[]> = { [S in P[number] as S['name']]: PositionalValue<S> };
 

@@ -22,7 +22,7 @@ function commandWord(spec: Pick<CommandSpec, 'name' | 'isDefault'>): string {
 function positionalUsage(p: PositionalSpec, listChoices = false): string {
   const all = p.choices?.();
   const choices = listChoices || all?.length === 1 ? all : undefined;
-  const word = choices ? choices.join('|') : positionalLabel(p);
+  const word = (choices ? choices.join('|') : positionalLabel(p)) + (p.variadic ? '...' : '');
   return p.optional ? `[${word}]` : word;
 }
 

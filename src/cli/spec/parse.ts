@@ -151,13 +151,15 @@ function optionValues(specs: OptionSpecs, given: Map<string, Value[]>, fail: (m:
 
 /** The positionals by name, checked; missing optional ones are undefined. */
 function positionalValues(specs: readonly PositionalSpec[], texts: readonly string[], fail: (m: string) => UsageError): Record<string, unknown> {
+  const variadic = specs.at(-1)?.variadic === true;
   const extra = texts[specs.length];
-  if (extra !== undefined) throw fail(`unexpected argument '${extra}'`);
+  if (extra !== undefined && !variadic) throw fail(`unexpected argument '${extra}'`);
   const args: Record<string, unknown> = {};
   specs.forEach((p, i) => {
     const text = texts[i];
     if (text === undefined && !p.optional) throw fail(`missing ${positionalLabel(p)}`);
-    args[p.name] = text === undefined ? undefined : positionalValue(p, text, fail);
+    if (p.variadic) args[p.name] = texts.slice(i).map((t) => positionalValue(p, t, fail));
+    else args[p.name] = text === undefined ? undefined : positionalValue(p, text, fail);
   });
   return args;
 }
