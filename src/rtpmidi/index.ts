@@ -29,7 +29,8 @@ export {
   decodeAppleMidi, encodeAppleMidi, isAppleMidiCommand, APPLEMIDI_VERSION, type AppleMidiCommand,
 } from './session-codec.ts';
 export {
-  decodeRtpMidi, encodeRtpMidi, rtpMidiLength, packCommands, RTP_MIDI_PAYLOAD_TYPE, type RtpMidiPacket, type RtpMidiCommand,
+  decodeRtpMidi, encodeRtpMidi, rtpMidiLength, RTP_MIDI_PAYLOAD_TYPE, type RtpMidiPacket, type RtpMidiCommand,
 } from './rtp-codec.ts';
+export { packCommands } from './rtp-pack.ts';
 export { splitSysex, SysexAssembler } from './sysex.ts';
 export * from './journal/index.ts';

@@ -6,12 +6,12 @@ import {
   MAX_DELTA_TICKS,
   decodeRtpMidi,
   encodeRtpMidi,
-  packCommands,
   rtpMidiLength,
   RTP_MIDI_PAYLOAD_TYPE,
   type RtpMidiCommand,
   type RtpMidiPacket,
 } from './rtp-codec.ts';
+import { packCommands } from './rtp-pack.ts';
 import { SysexAssembler } from './sysex.ts';
 import { randomPacket } from '../../test/helpers/rtpmidi-samples.ts';
 

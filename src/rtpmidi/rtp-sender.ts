@@ -11,7 +11,8 @@
  */
 import type { Clock, TimerHandle, Timers } from '../core/runtime.ts';
 import { sessionTicks } from './clock-sync.ts';
-import { encodeRtpMidi, MAX_DELTA_TICKS, packCommands, RTP_MIDI_PAYLOAD_TYPE, type RtpMidiCommand } from './rtp-codec.ts';
+import { encodeRtpMidi, MAX_DELTA_TICKS, RTP_MIDI_PAYLOAD_TYPE, type RtpMidiCommand } from './rtp-codec.ts';
+import { packCommands } from './rtp-pack.ts';
 import type { TimedMessage } from './rtp-output.ts';
 
 /** What the sender needs of the journal (`JournalSender` in journal/). */
