@@ -4,12 +4,16 @@
  * message's exact time in 100 µs units (10 kHz), the others follow as delta times; sequence
  * numbers start at a random value and count packets; a sysex too large for a packet is sent as
  * segments. With the recovery journal on, every packet carries the journal of what was sent since
- * the receiver's last checkpoint (RS), and a *guard* packet (no commands, only the journal)
- * follows the last packet of a burst, so the loss of the last packet (a note-off before a pause)
- * is repaired too (RFC 4696 §7, "guard packets").
+ * the receiver's last checkpoint (RS), and *guard* packets (no commands, only the journal)
+ * follow the last packet of a burst at growing intervals, so the loss of the last packet (a
+ * note-off before a pause, the Stop at the end of a song) is repaired too (RFC 4696, "guard
+ * packets").
  * @module
  */
 import type { Clock, TimerHandle, Timers } from '../core/runtime.ts';
+
+/** Guard packets after a burst (see `armGuard`). */
+const GUARD_PACKETS = 4;
 import { sessionTicks } from './clock-sync.ts';
 import { encodeRtpMidi, MAX_DELTA_TICKS, RTP_MIDI_PAYLOAD_TYPE, type RtpMidiCommand } from './rtp-codec.ts';
 import { packCommands } from './rtp-pack.ts';
@@ -134,12 +138,19 @@ export class RtpSender {
     }
   }
 
-  private armGuard(): void {
+  /**
+   * Guard packets after a burst: GUARD_PACKETS of them, at `guardMicros`, then twice, four and
+   * eight times that after the one before (50, 150, 350, 750 ms by default), so that losing the
+   * last packet of a song and a guard too (p² of the time) still leaves later guards to repair
+   * it; a new burst starts the series again.
+   */
+  private armGuard(delayMicros = this.guardMicros, left = GUARD_PACKETS): void {
     if (!this.journal || this.guardMicros <= 0) return;
     this.guard?.cancel();
     this.guard = this.timers.setTimeout(() => {
       this.guard = undefined;
       this.packet(sessionTicks(this.clock.micros()), []);
-    }, this.guardMicros);
+      if (left > 1) this.armGuard(delayMicros * 2, left - 1);
+    }, delayMicros);
   }
 }

@@ -51,7 +51,7 @@ export interface RtpMidiSessionOptions {
   marker?: boolean;
   /** Largest sysex reassembled from segments (bytes, default 1 MiB). */
   maxSysexBytes?: number;
-  /** Guard packet (journal only) after a burst (µs, default 50 ms; 0: none). */
+  /** First guard packet (journal only) after a burst (µs, default 50 ms; 0: none); three more follow at 2×, 4×, 8× that interval. */
   guardMicros?: number;
 }
 

@@ -12,9 +12,10 @@
  * Start, Stop, Song Position Pointer and Continue (a locate while stopped, a jump while playing,
  * a continue from a stop mid-beat). B keeps a state view of what its session delivers, built here
  * independently of the library's own view. After a final guard period the views are compared with
- * the sender's final state:
+ * the sender's final state, and the transport also at four checkpoints while stopped:
  * - journal 'full', each loss rate: no stuck notes, every controller, program and pitch wheel as
- *   sent, playing state and song position (in MIDI clocks) as sent;
+ *   sent, playing state and song position (in MIDI clocks) as sent, at the end and at the
+ *   checkpoints;
  * - journal 'off': the same comparison shows what is lost; at 12 % it must find damage, which
  *   proves the loss is real and the journal is what repairs it;
  * - journal 'one-channel', 12 %, a single-channel performance: everything recovered;
@@ -23,6 +24,11 @@
  * All runs go concurrently (each is a few seconds of real time); the table is a diagnostic.
  * Loss decisions are seeded; which messages share a packet can vary with timer jitter, so the
  * counts in the table can vary slightly between runs, the assertions not.
+ *
+ * Guard packets are lost like any other: phaselock sends four after a burst (50, 150, 350,
+ * 750 ms), so the end of a song stays unrepaired only if the last packet and all four are lost
+ * (p^5: 0.03 % of runs at 20 %); the test at the bottom loses the last packet and the first guard
+ * deterministically (with one guard, as phaselock first had, that left the song playing).
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -305,7 +311,7 @@ interface Run {
 /** Reordering with loss (a held packet comes in after the next one: the receiver drops it as late). */
 const REORDER_RATE = 0.03;
 /** After the last message's time: the guard packet (50 ms), a held packet (100 ms), margin. */
-const FINAL_GUARD_MS = 600;
+const FINAL_GUARD_MS = 1000; // the last of the four guard packets leaves 750 ms after the last message
 
 const label = (s: Scenario) => `${s.journal} ${Math.round(s.lossRate * 100)} %${s.roles === SINGLE ? ' (1 ch)' : ''}`;
 
@@ -369,10 +375,7 @@ async function run(scenario: Scenario): Promise<Run> {
     for (const e of sent) sa.send(e.data, t0 + e.at);
     // Resolves when the last message has been handed to the wire (sendAheadMicros before its time).
     await sa.output.drain();
-    // The final guard packet (journal only, 50 ms after the last packet) gets through: the one
-    // guard phaselock sends is all that can repair a loss of the last packet, and losing both
-    // (p² of the runs) leaves the tail unrepaired — the 'todo' test below shows it.
-    relay.spareGuards = true;
+    // The tail is repaired by the guard packets (journal only) after the last packet.
     const end = t0 + (sent.at(-1)?.at ?? 0);
     await sleep(Math.max(0, (end - link.clock()) / 1000) + FINAL_GUARD_MS);
     return {
@@ -494,13 +497,10 @@ describe('RTP-MIDI through a lossy relay on 127.0.0.1 (real UDP)', { timeout: 60
 
 describe('RTP-MIDI: the tail of a burst', () => {
   // The last packet before a pause (here: a note-off and Stop) is repaired only by a later
-  // packet's journal. phaselock sends one guard packet 50 ms after a burst (rtp-sender.ts); when
-  // that one is lost too, nothing repairs the tail until the sender sends MIDI again — at the end
-  // of a song, never. With p = 20 % per packet that is 4 % of song ends. A few guard packets at
-  // growing intervals (RFC 4696 §7) would make it p^k.
-  it('the last packet and the first guard packet lost: the note still ends and the transport still stops', {
-    todo: 'one guard packet only: a loss of the last packet and its guard is never repaired',
-  }, async (t) => {
+  // packet's journal: the guard packets after a burst (rtp-sender.ts). With a single guard, losing
+  // it too left the tail unrepaired until the sender sent MIDI again — at the end of a song, never
+  // (4 % of song ends at 20 % loss); phaselock now sends four at growing intervals.
+  it('the last packet and the first guard packet lost: the note still ends and the transport still stops', async (t) => {
     let stopSeen = false;
     let guardsDropped = 0;
     const link = await connect('full', {

@@ -15,12 +15,11 @@
  * port: they start with the 0xffff signature) always pass unharmed. The decisions come from a
  * seeded PRNG, one stream per direction: the n-th RTP-MIDI packet of a run meets the same fate
  * in every run with that seed. `decide` overrides the drop decision (a test that must lose one
- * given packet), `spareGuards` lets guard packets through from some point on.
+ * given packet).
  */
 import type { Runtime, UdpRemote, UdpSocket } from '../../src/core/runtime.ts';
 import { SeededRandom } from '../../src/core/prng.ts';
 import { bindPortPair } from '../../src/rtpmidi/endpoint-support.ts';
-import { decodeRtpMidi } from '../../src/rtpmidi/rtp-codec.ts';
 import { isAppleMidiCommand } from '../../src/rtpmidi/session-codec.ts';
 
 type Port = 'control' | 'data';
@@ -71,12 +70,6 @@ export class LossyRelay {
   private readonly random: Record<'ab' | 'ba', SeededRandom>;
   private readonly held: Record<'ab' | 'ba', Held | undefined> = { ab: undefined, ba: undefined };
   private sockets: Record<Side, Record<Port, UdpSocket>> | undefined;
-  /**
-   * Once set, RTP-MIDI packets without MIDI commands (guard packets: only a journal) always pass
-   * and are never held. A test sets it when the sender has sent its last message, so that the
-   * final guard packet arrives (see loss.test.ts for why).
-   */
-  spareGuards = false;
   private towardA = 0;
   private towardB = 0;
   private closed = false;
@@ -143,10 +136,9 @@ export class LossyRelay {
     const random = this.random[direction];
     // Both draws are made for every packet, so one decision never shifts the other's stream.
     let drop = random.float() < this.options.lossRate;
-    let hold = random.float() < (this.options.reorderRate ?? 0);
+    const hold = random.float() < (this.options.reorderRate ?? 0);
     const decided = this.options.decide?.(direction, data);
     if (decided !== undefined) drop = decided === 'drop';
-    if (this.spareGuards && isGuard(data)) drop = hold = false;
     this.options.trace?.(direction, drop ? 'dropped' : hold && !this.held[direction] ? 'held' : 'passed', data);
     if (drop) {
       stats.dropped++;
@@ -176,14 +168,5 @@ export class LossyRelay {
       return;
     }
     forward(data);
-  }
-}
-
-/** An RTP-MIDI packet without MIDI commands: a guard packet (only a journal). */
-function isGuard(data: Uint8Array): boolean {
-  try {
-    return decodeRtpMidi(data).commands.length === 0;
-  } catch {
-    return false;
   }
 }
