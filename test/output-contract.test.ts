@@ -25,6 +25,7 @@ import { hrClock, nodeTimers } from '../src/node/host-clock.ts';
 import { NativeMidiOutput } from '../src/node/midi/native-midi.ts';
 import { openPreciseOutput, type PreciseWorkerOutput } from '../src/node/timing/precise-output.ts';
 import { LocalTimeline } from '../src/sched/local-timeline.ts';
+import { RtpOutput, type TimedMessage } from '../src/rtpmidi/rtp-output.ts';
 import { VirtualTime } from '../src/testing/virtual-time.ts';
 
 // ---- what a receiver got ---------------------------------------------------------------------
@@ -138,6 +139,14 @@ const VT_OUTPUTS: Record<string, (vt: VirtualTime) => VtRig> = {
     const out = new FormattingOutput({ write: (l) => lines.push([vt.micros(), l]), clock: vt, timers: vt });
     return { output: out, received: () => lines.map(([, l]) => fromLine(l)), timestamps: () => lines.map(([at]) => at) };
   },
+  // The RTP-MIDI output (one per session): what goes on the wire, with each message's time as the
+  // RTP timestamp carries it; a receiver plays by those times. Sent ahead by sendAheadMicros: a
+  // message on the wire cannot be withdrawn (withdrawLeadMicros).
+  'RtpOutput (RTP-MIDI, sent 10 ms ahead)': (vt) => {
+    const wire: TimedMessage[] = [];
+    const out = new RtpOutput(vt, vt, (batch) => wire.push(...batch.map((m) => ({ timeMicros: m.timeMicros, data: m.data.slice() }))));
+    return { output: out, received: () => byTime(wire).map((m) => fromBytes(m.data)), timestamps: () => wire.map((m) => m.timeMicros) };
+  },
   // NativeMidiOutput cannot open a port here: the class itself, on a stand-in for RtMidi's port.
   'NativeMidiOutput (instant, stand-in port)': (vt) => {
     const calls: Array<[number, number[]]> = [];
@@ -207,7 +216,8 @@ async function sequencerOnVt(rig: (vt: VirtualTime) => VtRig, at: number, ending
     await settle(vt, seq.close(), what);
   }
   vt.advance(4 * 4 * BEAT); // nothing may come after close
-  if (r.timestamps) for (const t of r.timestamps()) assert.ok(t <= closedAt, `${what}: a message for ${t - closedAt} µs after close`);
+  const lead = 'withdrawLeadMicros' in r.output ? (r.output.withdrawLeadMicros ?? 0) : 0;
+  if (r.timestamps) for (const t of r.timestamps()) assert.ok(t <= closedAt + lead, `${what}: a message for ${t - closedAt} µs after close (withdraw lead ${lead} µs)`);
   assert.equal(vt.pending, 0, `${what}: a timer left behind`);
   return { got: r.received(), withdrawn: r.output instanceof RecordingOutput ? r.output.withdrawn.length : 0 };
 }
@@ -267,7 +277,8 @@ for (const [name, rig] of Object.entries(VT_OUTPUTS)) {
           const closedAt = vt.micros();
           await settle(vt, clock.close(), what);
           vt.advance(4 * BEAT);
-          if (r.timestamps) for (const t of r.timestamps()) assert.ok(t <= closedAt, `${what}: a message for ${t - closedAt} µs after close`);
+          const lead = 'withdrawLeadMicros' in r.output ? (r.output.withdrawLeadMicros ?? 0) : 0;
+  if (r.timestamps) for (const t of r.timestamps()) assert.ok(t <= closedAt + lead, `${what}: a message for ${t - closedAt} µs after close (withdraw lead ${lead} µs)`);
           if (assertClockStopped(r.received(), what)) started++;
           cases++;
         }
