@@ -89,3 +89,19 @@ test('RTP timestamps map to host time through the offset, across the 32-bit wrap
   assert.equal(s.remoteToHost(2 ** 32 - 15, now), (2 ** 32 - 15) * 100 - offset);
   assert.equal(new ClockSyncer(vt, vt, 1, { send() {}, onSync() {}, onMissed() {}, warn() {} }).remoteToHost(5, now), undefined);
 });
+
+test('a reply dated before our CK0 left (the runtime dates datagrams back over a busy loop) counts as instant, not implausible', () => {
+  const vt = new VirtualTime();
+  const { s, sent, syncs, warnings } = syncer(vt);
+  s.start();
+  const ck0 = sent[0]!;
+  const sentAt = vt.micros();
+  vt.advance(200);
+  // Received 300 µs "before" it was sent: the receive time was corrected for a busy event loop.
+  s.receive({ kind: 'CK', ssrc: 1, count: 1, timestamps: [ck0.timestamps[0], 1_000_000, 0] }, sentAt - 300);
+  assert.deepEqual(warnings, []);
+  assert.equal(syncs.length, 1, 'the first exchange is used');
+  assert.equal(syncs[0]!.latencyMicros, 0);
+  assert.equal(syncs[0]!.offsetMicros, 1_000_000 * 100 - sentAt);
+  s.stop();
+});

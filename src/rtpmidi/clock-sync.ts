@@ -207,7 +207,11 @@ export class ClockSyncer {
     this.missed = 0;
     this.replyTimer?.cancel();
     this.replyTimer = undefined;
-    this.addSample(receivedAt - t1, ts2 * 100 - (t1 + receivedAt) / 2, now);
+    // Both times are ours; the runtime may date a datagram back to when the event loop was busy
+    // (node-runtime's loop probe), which can put a fast reply "before" a send made later in that
+    // same busy turn. Nothing arrives before it leaves: a reply dated earlier counts as instant.
+    const arrived = Math.max(receivedAt, t1);
+    this.addSample(arrived - t1, ts2 * 100 - (t1 + arrived) / 2, now);
   }
 
   private completeAsResponder(ts1: number, ts2: number, ts3: number): void {

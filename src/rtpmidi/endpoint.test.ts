@@ -258,3 +258,20 @@ test('bad options throw at once', async () => {
   assert.throws(() => ep.invite('127.0.0.1', 0), RangeError);
   await assert.rejects(ep.invite('127.0.0.1', 5004), (err: PhaselockError) => err.code === 'E_STATE');
 });
+
+test('inviting the same peer twice (at once, or once it is open) gives the one session: the peer would replace the first by the second', async () => {
+  const w = rtpWorld();
+  const a = await w.add('alice');
+  const b = await w.add('bob', { port: 5004 });
+  const [s1, s2] = await w.settle(Promise.all([a.ep.invite(b.host.address, 5004), a.ep.invite(b.host.address, 5004)]));
+  assert.equal(s1, s2);
+  assert.equal(await w.settle(a.ep.invite(b.host.address, 5004)), s1);
+  await w.run(3_000_000);
+  assert.equal(a.ep.sessions.length, 1);
+  assert.equal(b.ep.sessions.length, 1);
+  assert.equal(s1.state, 'open');
+  const ins = commandsSent(w.net.sent, { kind: 'IN', from: a.host.address });
+  assert.equal(ins.length, 2, 'one invitation: control and data');
+  await a.ep.close();
+  await b.ep.close();
+});

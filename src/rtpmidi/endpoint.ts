@@ -80,6 +80,8 @@ export class RtpMidiEndpoint extends Emitter<RtpMidiEndpointEvents> {
   private readonly maxSessions: number;
   /** `ssrc/address` of sessions ended lately → when (bounded, oldest dropped first). */
   private readonly recentlyEnded = new Map<string, number>();
+  /** Invitations on their way, by `host:port`. */
+  private readonly pendingInvites = new Map<string, Promise<RtpMidiSession>>();
   private readonly wire: SessionWire;
 
   constructor(private readonly runtime: Runtime, options: RtpMidiEndpointOptions) {
@@ -164,10 +166,23 @@ export class RtpMidiEndpoint extends Emitter<RtpMidiEndpointEvents> {
     if (this.entries.size + this.responder.pending.size >= this.maxSessions) {
       return Promise.reject(new PhaselockError('E_STATE', `RtpMidiEndpoint.invite: ${this.maxSessions} sessions already (maxSessions)`));
     }
-    return this.handshake(host, port, options, this.newSsrc()).then(({ peer, localSsrc }) => {
+    // One session per peer endpoint: a second invitation to it (while the first is open or on
+    // its way) gets the same session — the peer would replace the first by the second anyway.
+    const key = `${host}:${port}`;
+    const open = [...this.entries.keys()].find((s) => s.role === 'initiator' && s.state !== 'closed' && `${s.remoteAddress}:${s.remotePort}` === key);
+    if (open) return Promise.resolve(open);
+    const pending = this.pendingInvites.get(key);
+    if (pending) return pending;
+    const invited = this.handshake(host, port, options, this.newSsrc()).then(({ peer, localSsrc }) => {
       if (this.closing) throw new PhaselockError('E_CLOSED', 'RtpMidiEndpoint.invite: the endpoint was closed');
       return this.establish('initiator', peer, localSsrc, options);
     });
+    this.pendingInvites.set(key, invited);
+    const forget = () => {
+      if (this.pendingInvites.get(key) === invited) this.pendingInvites.delete(key);
+    };
+    invited.then(forget, forget);
+    return invited;
   }
 
   /** Ends every session (BY), rejects pending invitations with E_CLOSED, closes both sockets. Idempotent. */

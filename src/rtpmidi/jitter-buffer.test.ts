@@ -35,3 +35,21 @@ test('a timestamp far in the future is held at most maxHoldMicros, and the buffe
   assert.deepEqual(out, [2, 3, 1]);
   assert.throws(() => new JitterBuffer(vt, vt, () => undefined, { depthMicros: -1 }), RangeError);
 });
+
+test('with the runtime\'s precise timers, playout is asked for the exact instant (callAt), not a ms-grained timeout', () => {
+  const vt = new VirtualTime();
+  const calls: number[] = [];
+  const precise = {
+    callAt: (fn: () => void, atMicros: number) => {
+      calls.push(atMicros);
+      return vt.setTimeout(fn, atMicros - vt.micros());
+    },
+  };
+  const out: number[] = [];
+  const jb = new JitterBuffer(vt, vt, () => out.push(vt.micros()), { depthMicros: 5_000 }, precise);
+  const t = vt.micros();
+  jb.push(ev(t + 1_234, 1));
+  assert.deepEqual(calls, [t + 6_234]);
+  vt.advance(6_234);
+  assert.deepEqual(out, [t + 6_234]);
+});

@@ -10,7 +10,7 @@
  * is full): a stranger's timestamps can neither hold memory nor delay delivery without bound.
  * @module
  */
-import type { Clock, TimerHandle, Timers } from '../core/runtime.ts';
+import type { Clock, TimerHandle, Timers, PreciseTimers } from '../core/runtime.ts';
 import type { MidiInputEvent } from '../midi/input.ts';
 
 export interface PlayoutOptions {
@@ -39,6 +39,8 @@ export class JitterBuffer {
     private readonly timers: Timers,
     private readonly deliver: (event: MidiInputEvent) => void,
     options: PlayoutOptions,
+    /** The runtime's precise timers, when it has them: playout on the instant, not a ms late. */
+    private readonly precise?: PreciseTimers,
   ) {
     const depth = options.depthMicros;
     if (typeof depth !== 'number' || !Number.isFinite(depth) || depth < 0 || depth > 10_000_000) {
@@ -95,6 +97,9 @@ export class JitterBuffer {
     if (!head) return;
     if (this.timer && this.timer.at <= head.at) return;
     this.timer?.handle.cancel();
-    this.timer = { at: head.at, handle: this.timers.setTimeout(() => this.fire(), Math.max(0, head.at - now)) };
+    const handle = this.precise
+      ? this.precise.callAt(() => this.fire(), head.at)
+      : this.timers.setTimeout(() => this.fire(), Math.max(0, head.at - now));
+    this.timer = { at: head.at, handle };
   }
 }

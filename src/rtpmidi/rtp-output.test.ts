@@ -11,13 +11,15 @@ function output(options = {}) {
   return { vt, out, batches, t0: vt.micros() };
 }
 
-test('sends given in one turn go out together on the next turn of the timers', () => {
+test('sends due now, given in one turn, go out together at the end of that turn (no timer: no millisecond late)', async () => {
   const { vt, out, batches, t0 } = output();
   for (let i = 0; i < 100; i++) out.send(Uint8Array.of(0xf8), t0);
-  assert.equal(batches.length, 0);
-  vt.advance(0);
+  assert.equal(batches.length, 0, 'not inside send()');
+  await Promise.resolve();
   assert.equal(batches.length, 1);
   assert.equal(batches[0]!.batch.length, 100);
+  assert.equal(batches[0]!.at, t0, 'at the same virtual instant: no timer was needed');
+  assert.equal(vt.pending, 0);
 });
 
 test('a message is held until sendAhead before its time; later ones within the window join it', () => {

@@ -40,6 +40,8 @@ export class RtpOutput implements TimestampedOutput {
   private timer: { at: number; handle: TimerHandle } | undefined;
   private drained: Array<() => void> = [];
   private closed = false;
+  /** A release is queued for the end of this turn (messages due now). */
+  private releaseQueued = false;
 
   /**
    * @param transmit receives each batch of messages due together, in time order (equal times in
@@ -147,6 +149,20 @@ export class RtpOutput implements TimestampedOutput {
       return;
     }
     const at = Math.max(now, head.timeMicros - this.sendAheadMicros);
+    if (at <= now) {
+      // Due already: at the end of this turn (a microtask), with whatever else this turn sends —
+      // not on a 0 ms timer, which Node runs a millisecond later at best.
+      this.timer?.handle.cancel();
+      this.timer = undefined;
+      if (!this.releaseQueued) {
+        this.releaseQueued = true;
+        void Promise.resolve().then(() => {
+          this.releaseQueued = false;
+          if (!this.closed) this.release();
+        });
+      }
+      return;
+    }
     if (this.timer && this.timer.at <= at) return;
     this.timer?.handle.cancel();
     this.timer = { at, handle: this.timers.setTimeout(() => this.release(), at - now) };

@@ -44,6 +44,9 @@ export class RtpSender {
   private readonly marker: boolean;
   private readonly guardMicros: number;
   private guard: TimerHandle | undefined;
+  /** Guards sent since the last burst. */
+  private guardLevel = 0;
+  private lastSendAt = 0;
   /** Packets sent. */
   packets = 0;
 
@@ -142,15 +145,30 @@ export class RtpSender {
    * Guard packets after a burst: GUARD_PACKETS of them, at `guardMicros`, then twice, four and
    * eight times that after the one before (50, 150, 350, 750 ms by default), so that losing the
    * last packet of a song and a guard too (p² of the time) still leaves later guards to repair
-   * it; a new burst starts the series again.
+   * it; a new burst starts the series again. One timer serves a stream of packets: it is not
+   * re-armed per packet (that cost as much CPU as the journal), it looks at the last send when
+   * it fires and waits out the rest of the quiet interval.
    */
-  private armGuard(delayMicros = this.guardMicros, left = GUARD_PACKETS): void {
+  private armGuard(): void {
     if (!this.journal || this.guardMicros <= 0) return;
+    this.lastSendAt = this.clock.micros();
+    if (this.guard && this.guardLevel === 0) return;
     this.guard?.cancel();
+    this.guardLevel = 0;
+    this.scheduleGuard(this.guardMicros);
+  }
+
+  private scheduleGuard(delayMicros: number): void {
     this.guard = this.timers.setTimeout(() => {
       this.guard = undefined;
+      const quiet = this.clock.micros() - this.lastSendAt;
+      if (this.guardLevel === 0 && quiet < this.guardMicros) {
+        this.scheduleGuard(this.guardMicros - quiet);
+        return;
+      }
       this.packet(sessionTicks(this.clock.micros()), []);
-      if (left > 1) this.armGuard(delayMicros * 2, left - 1);
+      this.guardLevel++;
+      if (this.guardLevel < GUARD_PACKETS) this.scheduleGuard(this.guardMicros * 2 ** this.guardLevel);
     }, delayMicros);
   }
 }

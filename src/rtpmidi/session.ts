@@ -83,7 +83,9 @@ export class RtpMidiSession extends Emitter<RtpMidiSessionEvents> implements Mid
     }, init.options.clockSync);
     this.out = new RtpOutput(this.clock, this.timers, (batch) => this.transmit(batch), { sendAheadMicros: init.options.sendAheadMicros });
     this.output = this.out;
-    this.playout = init.options.playout ? new JitterBuffer(this.clock, this.timers, (e) => this.deliver(e), init.options.playout) : undefined;
+    this.playout = init.options.playout
+      ? new JitterBuffer(this.clock, this.timers, (e) => this.deliver(e), init.options.playout, runtime.preciseTimers)
+      : undefined;
     this.lastHeard = this.clock.micros();
     this.fresh();
     init.bind({
