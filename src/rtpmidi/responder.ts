@@ -55,6 +55,13 @@ interface Pending {
 }
 
 const PENDING_MICROS = 15_000_000;
+/**
+ * Replies (OK/NO) to invitations, per source address and in all: an invitation is two INs, so a
+ * host may set up 12 sessions at once and 5 a second after that (a patchbay reconnecting
+ * everything, several apps on one machine), while a flood gets a trickle.
+ */
+export const REPLIES_PER_SOURCE = { burst: 24, perSecond: 10 } as const;
+export const REPLIES_IN_ALL = { burst: 60, perSecond: 30 } as const;
 /** Unfinished invitations (only one port answered) from one address at most. */
 const MAX_PENDING_PER_ADDRESS = 4;
 
@@ -64,7 +71,7 @@ export class Responder {
   private readonly replies: KeyedBuckets;
 
   constructor(private readonly h: ResponderHooks) {
-    this.replies = new KeyedBuckets({ burst: 6, perSecond: 3 }, { burst: 60, perSecond: 30 }, 256, h.clock.micros());
+    this.replies = new KeyedBuckets(REPLIES_PER_SOURCE, REPLIES_IN_ALL, 256, h.clock.micros());
   }
 
   /** Our SSRCs promised in OKs of unfinished invitations. */
