@@ -28,3 +28,5 @@ export { openNativeMidiOutput, listNativeMidiOutputs, NativeMidiOutput } from '.
 export { nodePreciseTimers, type NodePreciseTimersOptions } from './node/timing/precise-timers.ts';
 export { nodeRuntime } from './node/link/node-runtime.ts';
 export { advertiseRtpMidi, browseRtpMidi, RtpMidiBrowser } from './node/rtpmidi/mdns.ts';
+// Show control: start mpv with its IPC socket; the client is `MpvClient` in `phaselock/show`.
+export { spawnMpv, mpvSocketAccepts, MpvProcess, type SpawnMpvOptions, type MpvExit } from './node/show/spawn-mpv.ts';

@@ -22,7 +22,9 @@ test('the compiled package root exports the Node MIDI adapters, and its timing t
       const rtpmidi = await import(${JSON.stringify(path.join(out, 'rtpmidi/index.js'))});
       for (const name of ['RtpMidiEndpoint', 'JournalSender', 'JournalReceiver', 'decodeRtpMidi'])
         if (typeof rtpmidi[name] !== 'function') throw new Error('phaselock/rtpmidi has no ' + name);
-      for (const name of ['nodeRuntime', 'advertiseRtpMidi', 'browseRtpMidi'])
+      const show = await import(${JSON.stringify(path.join(out, 'show/index.js'))});
+      if (typeof show.MpvClient !== 'function') throw new Error('phaselock/show has no MpvClient');
+      for (const name of ['nodeRuntime', 'advertiseRtpMidi', 'browseRtpMidi', 'spawnMpv'])
         if (typeof root[name] !== 'function') throw new Error('phaselock has no ' + name);
       const output = await root.openPreciseOutput({ kind: 'record' }, { realtime: false, nice: false });
       const t0 = root.hrClock.micros() + 20000;
