@@ -1,8 +1,10 @@
 /**
  * `phaselock/show`: show control — a typed client for mpv's JSON IPC (requests with ids and
- * timeouts, typed events, property observation, reconnect when mpv restarts). L0/L1: the
- * client runs on an injected runtime's stream port; on Node pass `nodeRuntime()` (package
- * root), which also exports `spawnMpv` to start mpv with its IPC socket.
+ * timeouts, typed events, property observation, reconnect when mpv restarts), and
+ * `ShowPlayer`, which plays a show's media in mpv from a DAW's transport (`ShowTransport`):
+ * the arm/fire rule, pause, seek, drift correction, cue lists. L0/L1: the client runs on an
+ * injected runtime's stream port; on Node pass `nodeRuntime()` (package root), which also
+ * exports `spawnMpv` to start mpv with its IPC socket.
  * @example
  * import { nodeRuntime, spawnMpv } from 'phaselock';
  * import { MpvClient } from 'phaselock/show';
@@ -10,6 +12,12 @@
  * await using mpv = await new MpvClient(nodeRuntime(), { socket: player.socketPath }).open();
  * mpv.on('state', (s) => console.log('mpv', s));
  * await mpv.command('loadfile', '/srv/show/act1.mp4');
+ * @example
+ * // A show from a DAW's transport (a followed MIDI clock behind a ShowTransport adapter):
+ * const cues = parseCueList(readFileSync('show.json', 'utf8'), { baseDir: '/srv/show', fileExists: existsSync });
+ * await using show = new ShowPlayer(runtime, transport, mpv, { cues }).open();
+ * show.on('fired', (at) => console.log('show fired', at));
+ * show.on('warning', (w) => console.warn(w.message));
  * @module
  */
 export {
@@ -36,3 +44,28 @@ export {
   type MpvReply,
   type MpvStartFile,
 } from './mpv-protocol.ts';
+export {
+  CueListError,
+  mediaCueList,
+  parseCueList,
+  parseSongPosition,
+  validateCueList,
+  type Cue,
+  type CueAction,
+  type CueList,
+  type CueListOptions,
+  type CueProblem,
+  type CueValue,
+} from './cue-list.ts';
+export { cuesCrossed, cueStateAt, nextCueBeats, type CueState } from './cue-state.ts';
+export { DriftController, type DriftAction, type DriftControllerOptions } from './drift-controller.ts';
+export {
+  ShowPlayer,
+  type DriftStats,
+  type ShowPlayerEvents,
+  type ShowPlayerOptions,
+  type ShowPlayerRuntime,
+  type ShowPosition,
+  type ShowState,
+} from './show-player.ts';
+export type { ShowTransport, ShowTransportEvent, ShowTransportEvents } from './show-transport.ts';

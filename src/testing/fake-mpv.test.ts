@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeJsonLine, JsonLineFramer } from '../core/line-framer.ts';
-import { FakeMpv } from './fake-mpv.ts';
+import { FakeMpv, type FakeMpvOptions } from './fake-mpv.ts';
 import { FakeStreams } from './fake-streams.ts';
 import { VirtualTime } from './virtual-time.ts';
 
-async function rig() {
+async function rig(options: FakeMpvOptions = {}) {
   const vt = new VirtualTime();
   const streams = new FakeStreams(vt);
-  const mpv = await new FakeMpv(vt, streams, { path: '/m.sock', durationSeconds: 10 }).start();
+  const mpv = await new FakeMpv(vt, streams, { path: '/m.sock', durationSeconds: 10, ...options }).start();
   const lines: Array<Record<string, unknown>> = [];
   const framer = new JsonLineFramer();
   const socket = await streams.connect(mpv.address, {
@@ -69,6 +69,31 @@ describe('FakeMpv', () => {
     const n = lines.length;
     vt.advance(400_000);
     assert.equal(lines.slice(n).filter((l) => l.id === 2).length, 0);
+  });
+
+  it('playbackRate (a device clock running off) and files without audio; time-pos changes as the position crosses a frame', async () => {
+    const { vt, mpv, lines, send } = await rig({ playbackRate: 0.995, audio: false });
+    send('observe_property', 1, 'time-pos');
+    send('loadfile', 'a.mp4');
+    assert.equal(send('get_property', 'audio-pts')?.error, 'property unavailable');
+    send('seek', 1.013, 'absolute');
+    send('set_property', 'pause', false);
+    const from = lines.length;
+    const start = mpv.positionSeconds!;
+    // Each change is sent when the exact position reaches the frame it names.
+    const lag: number[] = [];
+    let seen = lines.length;
+    for (let i = 0; i < 4000; i++) {
+      vt.advance(1000);
+      for (const l of lines.slice(seen)) if (l.id === 1) lag.push(mpv.positionSeconds! - (l.data as number));
+      seen = lines.length;
+    }
+    assert.ok(Math.abs(mpv.positionSeconds! - (start + 4 * 0.995)) < 1e-6, `at ${mpv.positionSeconds}`);
+    const changes = lines.slice(from).filter((l) => l.event === 'property-change' && l.id === 1).map((l) => l.data as number);
+    assert.ok(changes.length >= 98, `${changes.length} changes`);
+    assert.equal(changes[0], 1.04);
+    assert.ok(changes.every((c, i) => i === 0 || Math.abs(c - changes[i - 1]! - 0.04) < 1e-9), 'frame by frame');
+    assert.ok(Math.max(...lag) < 0.0011, `heard within a ms of the frame (${Math.max(...lag)})`);
   });
 
   it('crash() resets connections and stops listening; start() is a fresh mpv; answering = false hangs', async () => {

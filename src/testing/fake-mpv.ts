@@ -1,11 +1,12 @@
 /**
  * A fake mpv on `FakeStreams` (JSON IPC on a unix path) for tests of show control on
  * VirtualTime: get/set/observe/unobserve properties, `loadfile`, `seek`, `stop`, `quit`, and a
- * playback model — the position advances with virtual time at `speed` while unpaused, in video
- * frames (`time-pos` steps by `frameMicros`, observers hear every step), the file ends at its
- * duration (`end-file` eof, then idle, as `mpv --idle`). Faults: `crash()` (every connection
- * reset, the socket gone, as `kill -9`), `answering = false` (a hung mpv), `sendRaw` (any bytes
- * to every client). `start()` again is a restarted mpv: idle and paused, as `--idle --pause`.
+ * playback model — the position advances with virtual time at `speed` (times `playbackRate`:
+ * a sound card clock running off) while unpaused, in video frames (`time-pos` and `audio-pts`
+ * step by `frameMicros` at the moment the position crosses a frame, observers hear every
+ * step), the file ends at its duration (`end-file` eof, then idle, as `mpv --idle`). Faults:
+ * `crash()` (every connection reset, the socket gone, as `kill -9`), `answering = false` (a
+ * hung mpv), `sendRaw` (any bytes to every client). `start()` again is a restarted mpv: idle and paused, as `--idle --pause`.
  * @example
  * const vt = new VirtualTime();
  * const streams = new FakeStreams(vt);
@@ -25,6 +26,10 @@ export interface FakeMpvOptions {
   durationSeconds?: number;
   /** One video frame (default 40 ms: 25 fps). */
   frameMicros?: number;
+  /** The media's real rate at speed 1 against virtual time (default 1; 0.995: a device clock 0.5 % slow). */
+  playbackRate?: number;
+  /** Whether files have audio (default true): without, `audio-pts` is unavailable, as in mpv. */
+  audio?: boolean;
 }
 
 interface Client {
@@ -46,6 +51,8 @@ export class FakeMpv {
   answering = true;
   private readonly durationSeconds: number;
   private readonly frameMicros: number;
+  private readonly playbackRate: number;
+  private readonly audio: boolean;
   private server: StreamServer | undefined;
   private readonly clients = new Set<Client>();
   private props = new Map<string, unknown>();
@@ -62,6 +69,8 @@ export class FakeMpv {
     this.address = { path: options.path ?? '/tmp/fake-mpv.sock' };
     this.durationSeconds = options.durationSeconds ?? 60;
     this.frameMicros = options.frameMicros ?? 40_000;
+    this.playbackRate = options.playbackRate ?? 1;
+    this.audio = options.audio ?? true;
   }
 
   /** Listens (again, after `crash()` or `quit`): a fresh mpv, idle and paused, answering. */
@@ -104,12 +113,22 @@ export class FakeMpv {
     return this.props.get('pause') === true;
   }
 
+  /** The file loaded, undefined when idle. */
+  get loadedFile(): string | undefined {
+    return this.loaded;
+  }
+
+  /** The speed property. */
+  get speed(): number {
+    return this.props.get('speed') as number;
+  }
+
   /** The exact playback position (s), undefined when idle. */
   get positionSeconds(): number | undefined {
     if (this.loaded === undefined) return undefined;
     const playing = !this.paused;
     const speed = this.props.get('speed') as number;
-    const t = this.posSeconds + (playing ? ((this.time.micros() - this.sinceMicros) / 1e6) * speed : 0);
+    const t = this.posSeconds + (playing ? ((this.time.micros() - this.sinceMicros) / 1e6) * speed * this.playbackRate : 0);
     return Math.min(t, this.durationSeconds);
   }
 
@@ -181,8 +200,10 @@ export class FakeMpv {
   private get(name: string): Result {
     const pos = this.positionSeconds;
     switch (name) {
-      case 'time-pos': case 'playback-time': case 'audio-pts':
+      case 'time-pos': case 'playback-time':
         return pos === undefined ? UNAVAILABLE : { data: this.frame(pos) };
+      case 'audio-pts':
+        return pos === undefined || !this.audio ? UNAVAILABLE : { data: this.frame(pos) };
       case 'duration': return this.loaded === undefined ? UNAVAILABLE : { data: this.durationSeconds };
       case 'path': case 'filename': return this.loaded === undefined ? UNAVAILABLE : { data: this.loaded };
       case 'idle-active': return { data: this.loaded === undefined };
@@ -229,6 +250,7 @@ export class FakeMpv {
       this.emitEvent({ event: 'seek' });
       this.refresh();
       this.emitEvent({ event: 'playback-restart' });
+      this.frames();
     };
     return {};
   }
@@ -248,10 +270,14 @@ export class FakeMpv {
     this.sinceMicros = this.time.micros();
   }
 
-  /** While playing: a tick per frame, observers told, end of file at the duration. */
+  /** While playing: a tick as the position crosses each frame, observers told, end of file at the duration. */
   private frames(): void {
     this.stopFrames();
     if (this.loaded === undefined || this.paused) return;
+    const f = this.frameMicros / 1e6;
+    const pos = this.positionSeconds ?? 0;
+    const next = (Math.floor(pos / f + 1e-9) + 1) * f;
+    const rate = (this.props.get('speed') as number) * this.playbackRate;
     this.frameTimer = this.time.setTimeout(() => {
       this.frameTimer = undefined;
       if ((this.positionSeconds ?? 0) >= this.durationSeconds) {
@@ -260,7 +286,7 @@ export class FakeMpv {
       }
       this.refresh();
       this.frames();
-    }, this.frameMicros / (this.props.get('speed') as number));
+    }, Math.max(1, Math.ceil(((next - pos) * 1e6) / rate)));
   }
 
   private stopFrames(): void {
