@@ -28,3 +28,5 @@ export {
 export { LinkSequencer, type LinkSequencerOptions, type LinkSequencerEvents, type LoopOptions } from './sequencer.ts';
 export type { MidiInput, MidiInputEvent, MidiInputEvents } from './input.ts';
 export { parseSmf, SMF_LIMITS, type SmfEvent, type SmfParseOptions, type SmfSong } from './smf.ts';
+export { MidiClockFollower, type MidiClockFollowerOptions, type MidiClockFollowerEvents, type FollowerTransportEvent } from './clock-follower.ts';
+export { TempoEstimator, type TempoEstimatorOptions, type TickVerdict } from './tempo-estimator.ts';

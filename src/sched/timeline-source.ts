@@ -41,6 +41,13 @@ export interface TimelineSource {
   readonly numPeers: number;
   /** True once closed. */
   readonly closed: boolean;
+  /**
+   * True when the timeline's beats are a song position (a followed DAW's MIDI clock: beat =
+   * clocks / 24 from the top of the song): players take beat 0 as song position 0, so a
+   * Continue mid-song plays on from the DAW's position. Absent or false (Link, LocalTimeline): a
+   * transport start is a song start, on the first bar at or after it.
+   */
+  readonly beatsAreSongPosition?: boolean;
   /** A snapshot of the timeline and transport; change it and commit it. */
   captureAppSessionState(): SessionState;
   /** Applies what the application changed in `state`. */

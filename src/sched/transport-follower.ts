@@ -180,7 +180,8 @@ export class TransportFollower {
       const restart = this.followingStart;
       this.followingStart = true;
       this.followedStart = ts;
-      this.origin = songOriginOfStart(state, ts, this.quantum);
+      // A followed DAW numbers its beats by song position: song beat 0 is beat 0, wherever it starts.
+      this.origin = this.link.beatsAreSongPosition ? 0 : songOriginOfStart(state, ts, this.quantum);
       return { kind: 'start', startMicros: ts, restart };
     }
     if (!this.followingStart) return NONE;
