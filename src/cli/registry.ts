@@ -10,6 +10,7 @@ import { linkCommand } from './commands/link.ts';
 import { clockCommand, midiCommand, seqCommand } from './commands/midi.ts';
 import { peersCommand, playCommand, statusCommand, stopCommand, tempoCommand } from './commands/one-shot.ts';
 import { rtpmidiListCommand, rtpmidiListenCommand, rtpmidiSendCommand } from './commands/rtpmidi.ts';
+import { followCommand } from './commands/follow.ts';
 import type { AnyCommand, Parsed } from './spec/command-spec.ts';
 import { mainUsageLine } from './spec/help.ts';
 import { parseCommand, UsageError } from './spec/parse.ts';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   rtpmidiListCommand,
   rtpmidiListenCommand,
   rtpmidiSendCommand,
+  followCommand,
   helpCommand,
 ];
 

@@ -1,0 +1,70 @@
+/**
+ * `phaselock follow` end to end, unicast on 127.0.0.1 (no Bonjour: --no-advertise, so nothing
+ * multicasts and no namespace is needed): `phaselock clock --to rtpmidi:127.0.0.1:P` plays the
+ * DAW; follow prints the tempo it estimates from the clock, the start and the stop.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { describe, it } from 'node:test';
+import { BIN, ENV, exited, Lines, ROOT, runOffline } from './helpers.ts';
+
+/** A control port P with P and P + 1 free on 127.0.0.1. */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = 20001 + 2 * Math.floor(Math.random() * 20000);
+    const sockets = [dgram.createSocket('udp4'), dgram.createSocket('udp4')];
+    const bound = await Promise.all(sockets.map((s, k) => new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(port + k, '127.0.0.1', () => resolve(true));
+    })));
+    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    if (bound.every(Boolean)) return port;
+  }
+  throw new Error('no free port pair on 127.0.0.1');
+}
+
+describe('phaselock follow', () => {
+  it('follows a MIDI clock sent over RTP-MIDI: start, the tempo within 0.5 bpm, stop; exit 0 on SIGINT', { timeout: 60_000 }, async () => {
+    const port = await freePortPair();
+    const follow = spawn(process.execPath, [BIN, 'follow', '--from', `rtpmidi:${port}`, '--address', '127.0.0.1', '--no-advertise'],
+      { env: ENV, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    follow.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const out = new Lines(follow.stdout!);
+    try {
+      await waitForText(() => stderr, /following MIDI clock/, 10_000);
+      const clock = await runOffline(['clock', '--no-link', '--bpm', '131', '--to', `rtpmidi:127.0.0.1:${port}`, '--duration', '3'], 30_000);
+      assert.equal(clock.code, 0, clock.stderr);
+      await out.wait((l) => / stop at beat /.test(l), 'the stop', 5000);
+      const lines = out.lines;
+      assert.ok(lines.some((l) => /^\d+ start/.test(l)), lines.join('\n'));
+      const tempos = lines.map((l) => /^\d+ tempo (\d+\.\d+) bpm/.exec(l)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+      assert.ok(tempos.length > 0, `no tempo line: ${lines.join('\n')}`);
+      assert.ok(Math.abs(tempos.at(-1)! - 131) < 0.5, `last tempo ${tempos.at(-1)} bpm (clock at 131)`);
+      const stop = Number(/ stop at beat (\d+\.\d+)/.exec(lines.find((l) => / stop at beat /.test(l))!)![1]);
+      assert.ok(stop > 4 && stop < 8, `stopped at beat ${stop} after ~3 s at 131 bpm`);
+      follow.kill('SIGINT');
+      assert.equal(await exited(follow, 10_000), 0, stderr);
+    } finally {
+      if (follow.exitCode === null) follow.kill('SIGKILL');
+    }
+  });
+
+  it('bad --from: exit 2 with the usage line; midi: is not supported yet', async () => {
+    for (const [from, msg] of [['midi:IAC', /native MIDI inputs are not supported yet/], ['osc', /must be rtpmidi or rtpmidi:PORT/], ['rtpmidi:0', /needs a port/]] as const) {
+      const r = await runOffline(['follow', '--from', from]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, msg);
+      assert.match(r.stderr, /usage: phaselock follow/);
+    }
+  });
+});
+
+async function waitForText(get: () => string, re: RegExp, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!re.test(get())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${re}: ${get()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
