@@ -24,6 +24,7 @@ import {
   spreadInstants, type AbletonPeerOptions, type LinePeer, type PeerEvent, type PeerKind,
 } from '../test/interop/harness.ts';
 import { bundlePhaselockPeer, cpuNanos, rssMiB, scaleScenario, startBenchPeer, type ScaleResult } from './link-peers.ts';
+import { max, median, quantile } from './stats.ts';
 
 /** The bundled phaselock driver (set in main). */
 let bundle = '';
@@ -37,16 +38,6 @@ const NATIVE_PACKAGE = '@ktamas77/abletonlink';
 // ------------------------------------------------------------------------------------------
 // Small statistics and formatting
 
-function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-const median = (v: readonly number[]) => quantile(v, 0.5);
-const max = (v: readonly number[]) => (v.length ? Math.max(...v) : NaN);
 const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const randomBetween = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 

@@ -32,6 +32,7 @@ import { createInterface } from 'node:readline';
 import { hrClock, nodeRuntime } from '../src/node/link/node-runtime.ts';
 import type { Network, Runtime } from '../src/core/runtime.ts';
 import { RtpMidiEndpoint, decodeRtpMidi, type RtpMidiSession } from '../src/rtpmidi/index.ts';
+import { freePortPair } from '../test/helpers/ports.ts';
 
 const HOST = '127.0.0.1';
 const label = process.argv[process.argv.indexOf('--label') + 1] ?? 'peer';
@@ -163,26 +164,6 @@ function countingRuntime(): Runtime {
   return { clock: base.clock, timers: base.timers, random: base.random, network };
 }
 
-/** An even port N with N and N+1 free on 127.0.0.1 (the npm package picks its socket by the destination's parity). */
-async function freeEvenPort(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const port = 20000 + 2 * Math.floor(Math.random() * 20000);
-    const socks = [dgram.createSocket('udp4'), dgram.createSocket('udp4')];
-    const ok = await Promise.all(socks.map((s, k) => new Promise<boolean>((resolve) => {
-      s.once('error', () => resolve(false));
-      s.bind(port + k, HOST, () => resolve(true));
-    })));
-    await Promise.all(socks.map((s) => new Promise<void>((resolve) => {
-      try {
-        s.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    })));
-    if (ok.every(Boolean)) return port;
-  }
-  throw new Error('no free even port pair on 127.0.0.1');
-}
 
 // ---- recording ----------------------------------------------------------------------------
 
@@ -219,7 +200,7 @@ function received(sid: number, data: Uint8Array, at: number, timeMicros = -1, re
 // ---- phaselock ------------------------------------------------------------------------------
 
 async function openPhaselock(ep: string, options: Record<string, unknown>): Promise<Endpoint> {
-  const port = await freeEvenPort();
+  const port = await freePortPair(HOST, { even: true });
   const endpoint = await new RtpMidiEndpoint(countingRuntime(), { name: `${label}-${ep}`, address: HOST, port, ...options }).open();
   endpoint.on('warning', (w) => out({ event: 'warning', ep, message: w.message }));
   // An initiator's session is announced once its invite resolved (invitations may complete in
@@ -309,7 +290,7 @@ const isSynced = (s: NpmStream) => s.latency !== null && s.timeDifference !== nu
 
 async function openNpm(ep: string): Promise<Endpoint> {
   const Session = loadNpm();
-  const port = await freeEvenPort();
+  const port = await freePortPair(HOST, { even: true });
   // published = false: its mDNS path is never taken.
   const session = new Session(port, `${label}-${ep}`, `${label}-${ep}`, undefined, false, 4);
   const pending: number[] = [];

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LinePeer, monoMicros, sleep, type PeerEvent, type Reply } from '../test/interop/harness.ts';
 import { DEFAULT_SEND_AHEAD_MICROS } from '../src/rtpmidi/index.ts';
+import { max, median, quantile } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -50,16 +51,6 @@ const PERF_SECONDS = SHORT ? 2 : 5;
 // ------------------------------------------------------------------------------------------
 // Small statistics and formatting
 
-function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-const median = (v: readonly number[]) => quantile(v, 0.5);
-const max = (v: readonly number[]) => (v.length ? Math.max(...v) : NaN);
 const fmt = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const ms = (us: number, digits = 1) => fmt(us / 1000, digits);
 /** Drops the first 10 % (cold code, first wake-ups). */

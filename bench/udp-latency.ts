@@ -23,18 +23,12 @@ import { fileURLToPath } from 'node:url';
 import dgram from 'node:dgram';
 import { busyMicrosSinceLastCallback, callbackEnded } from '../src/node/link/loop-probe.ts';
 import { hrClock, NodeNetwork } from '../src/node/link/node-runtime.ts';
+import { quantile } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COUNT = Number(process.env.COUNT ?? 400);
 const GAP_US = Number(process.env.GAP_US ?? 5000);
 
-function quantile(v: readonly number[], q: number): number {
-  const s = [...v].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo]! + (s[Math.ceil(pos)]! - s[lo]!) * (pos - lo);
-}
 
 // ---- child modes (the Node receiver and sender, on phaselock's own runtime) ----------------
 

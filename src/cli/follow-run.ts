@@ -8,6 +8,7 @@ import { RtpMidiEndpoint } from '../rtpmidi/endpoint.ts';
 import { nodeRuntime } from '../node/link/node-runtime.ts';
 import type { CommandIo } from './spec/command-spec.ts';
 import { runUntil } from './midi-session.ts';
+import { announce } from './rtpmidi-run.ts';
 
 export interface FollowConfig {
   port: number;
@@ -48,15 +49,7 @@ export async function runFollow(cfg: FollowConfig, io: CommandIo): Promise<numbe
       io.err(`session with ${JSON.stringify(s.remoteName)} ended: ${reason}`);
     });
   });
-  let advert: { stop(): Promise<void> } | undefined;
-  if (cfg.advertise) {
-    try {
-      const { advertiseRtpMidi } = await import('../node/rtpmidi/mdns.ts');
-      advert = await advertiseRtpMidi({ name: cfg.name, port: endpoint.port });
-    } catch (e) {
-      io.err(`phaselock follow: not announced on Bonjour: ${(e as Error).message}`);
-    }
-  }
+  const advert = cfg.advertise ? await announce(cfg.name, endpoint.port, 'follow', io) : undefined;
   io.err(`following MIDI clock from RTP-MIDI sessions on port ${endpoint.port} as ${JSON.stringify(cfg.name)}${advert ? ', announced on Bonjour' : ''}`);
   try {
     await runUntil(cfg.durationSeconds, io.signal);

@@ -55,6 +55,20 @@ export async function runRtpmidiList(cfg: ListConfig, io: CommandIo): Promise<nu
   return 0;
 }
 
+/**
+ * Announces an RTP-MIDI session on Bonjour; says so on stderr (and returns undefined) when it
+ * cannot: the session works without it, peers can still connect by address.
+ */
+export async function announce(name: string, port: number, command: string, io: CommandIo): Promise<{ stop(): Promise<void> } | undefined> {
+  try {
+    const { advertiseRtpMidi } = await import('../node/rtpmidi/mdns.ts');
+    return await advertiseRtpMidi({ name, port });
+  } catch (e) {
+    io.err(`phaselock ${command}: not announced on Bonjour: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
 export interface ListenConfig {
   port: number; name: string; address: string; print: boolean; journal: JournalMode; advertise: boolean;
   durationSeconds: number | undefined;
@@ -79,15 +93,7 @@ export async function runRtpmidiListen(cfg: ListenConfig, io: CommandIo): Promis
     if (cfg.print) s.on('message', (m) => io.out(`${m.timeMicros} ${hex(m.data)}`));
     s.on('close', (reason) => io.err(`session with ${describe(s)} ended: ${reason}`));
   });
-  let advert: { stop(): Promise<void> } | undefined;
-  if (cfg.advertise) {
-    try {
-      const { advertiseRtpMidi } = await import('../node/rtpmidi/mdns.ts');
-      advert = await advertiseRtpMidi({ name: cfg.name, port: endpoint.port });
-    } catch (e) {
-      io.err(`phaselock rtpmidi listen: not announced on Bonjour: ${(e as Error).message}`);
-    }
-  }
+  const advert = cfg.advertise ? await announce(cfg.name, endpoint.port, 'rtpmidi listen', io) : undefined;
   io.err(`listening as ${JSON.stringify(cfg.name)} on ${cfg.address}:${endpoint.port} (data ${endpoint.port + 1})${advert ? ', announced on Bonjour' : ''}`);
   try {
     await runUntil(cfg.durationSeconds, io.signal);

@@ -5,24 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { describe, it } from 'node:test';
 import { BIN, ENV, exited, Lines, ROOT, runOffline } from './helpers.ts';
+import { freePortPair } from '../helpers/ports.ts';
 
-/** A control port P with P and P + 1 free on 127.0.0.1. */
-async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const port = 20001 + 2 * Math.floor(Math.random() * 20000);
-    const sockets = [dgram.createSocket('udp4'), dgram.createSocket('udp4')];
-    const bound = await Promise.all(sockets.map((s, k) => new Promise<boolean>((resolve) => {
-      s.once('error', () => resolve(false));
-      s.bind(port + k, '127.0.0.1', () => resolve(true));
-    })));
-    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    if (bound.every(Boolean)) return port;
-  }
-  throw new Error('no free port pair on 127.0.0.1');
-}
 
 describe('phaselock follow', () => {
   it('follows a MIDI clock sent over RTP-MIDI: start, the tempo within 0.5 bpm, stop; exit 0 on SIGINT', { timeout: 60_000 }, async () => {

@@ -23,6 +23,7 @@ import { nodeRuntime } from '../../src/node/link/node-runtime.ts';
 import { RtpMidiEndpoint } from '../../src/rtpmidi/endpoint.ts';
 import { LinePeer, Netns, sleep, waitFor } from '../interop/harness.ts';
 import { BIN, ENV, exited, Lines, ROOT, runOffline, type RunResult } from './helpers.ts';
+import { freePortPair } from '../helpers/ports.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const INVITER = path.join(HERE, 'fixtures', 'rtpmidi-inviter.ts');
@@ -143,26 +144,6 @@ async function silentPeer(): Promise<{ port: number; received: () => number; clo
   return { port: s.address().port, received: () => received, close: () => new Promise((resolve) => s.close(() => resolve())) };
 }
 
-/** An even port N with N and N+1 free on 127.0.0.1 (the npm package wants even control ports). */
-async function freeEvenPortPair(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const port = 20000 + 2 * Math.floor(Math.random() * 20000);
-    const sockets = [dgram.createSocket('udp4'), dgram.createSocket('udp4')];
-    const bound = await Promise.all(sockets.map((s, k) => new Promise<boolean>((resolve) => {
-      s.once('error', () => resolve(false));
-      s.bind(port + k, '127.0.0.1', () => resolve(true));
-    })));
-    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
-      try {
-        s.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    })));
-    if (bound.every(Boolean)) return port;
-  }
-  throw new Error('no free even port pair on 127.0.0.1');
-}
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -220,7 +201,7 @@ describe('rtpmidi listen and send on 127.0.0.1 (unicast, --no-advertise)', () =>
   });
 
   it('listen accepts the npm rtpmidi package as initiator and prints its notes', async () => {
-    const port = await freeEvenPortPair();
+    const port = await freePortPair('127.0.0.1', { even: true });
     const listener = await startListener(undefined, ['--port', String(port), '--address', '127.0.0.1', '--no-advertise']);
     const npmChild = spawn(process.execPath, [NPM_PEER, '--host', '127.0.0.1', '--name', 'npm-rtpmidi'], { stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(npmChild);

@@ -19,6 +19,7 @@ import { nodeRuntime } from '../../src/node/link/node-runtime.ts';
 import { RtpMidiEndpoint } from '../../src/rtpmidi/endpoint.ts';
 import type { RtpMidiSession } from '../../src/rtpmidi/session.ts';
 import type { MidiInputEvent } from '../../src/midi/input.ts';
+import { freePortPair } from '../helpers/ports.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const NPM_PEER = path.join(HERE, 'npm-peer.mjs');
@@ -31,29 +32,6 @@ function startNpmPeer(name = 'npm-rtpmidi'): Promise<LinePeer> {
 
 const portOf = (peer: LinePeer): number => peer.events.find((e) => e.event === 'ready')!.port as number;
 
-/**
- * An even port N with N and N+1 free on 127.0.0.1 (the npm package sends control datagrams
- * only to even ports: it picks its socket by the destination's parity).
- */
-async function freeEvenPortPair(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const port = 20000 + 2 * Math.floor(Math.random() * 20000);
-    const sockets = [dgram.createSocket('udp4'), dgram.createSocket('udp4')];
-    const bound = await Promise.all(sockets.map((s, k) => new Promise<boolean>((resolve) => {
-      s.once('error', () => resolve(false));
-      s.bind(port + k, HOST, () => resolve(true));
-    })));
-    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
-      try {
-        s.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    })));
-    if (bound.every(Boolean)) return port;
-  }
-  throw new Error('no free even port pair on 127.0.0.1');
-}
 
 const hex = (bytes: ArrayLike<number>) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -136,7 +114,7 @@ describe('phaselock ↔ npm rtpmidi on 127.0.0.1', () => {
   });
 
   it('phaselock invites the npm peer: connected, clock synced, notes both ways byte-exact, BY ends it there', async () => {
-    endpoint = new RtpMidiEndpoint(nodeRuntime(), { name: 'phaselock-initiator', address: HOST, port: await freeEvenPortPair() });
+    endpoint = new RtpMidiEndpoint(nodeRuntime(), { name: 'phaselock-initiator', address: HOST, port: await freePortPair(HOST, { even: true }) });
     const warnings = warningsOf(endpoint);
     await endpoint.open();
     const from = npm.events.length;
@@ -180,7 +158,7 @@ describe('phaselock ↔ npm rtpmidi on 127.0.0.1', () => {
   });
 
   it('the npm peer invites phaselock: accepted as responder, synced, notes both ways, its BY closes our session', async () => {
-    endpoint = new RtpMidiEndpoint(nodeRuntime(), { name: 'phaselock-responder', address: HOST, port: await freeEvenPortPair() });
+    endpoint = new RtpMidiEndpoint(nodeRuntime(), { name: 'phaselock-responder', address: HOST, port: await freePortPair(HOST, { even: true }) });
     const warnings = warningsOf(endpoint);
     await endpoint.open();
     const accepted = new Promise<RtpMidiSession>((resolve) => endpoint.once('session', resolve));
@@ -213,7 +191,7 @@ describe('phaselock ↔ npm rtpmidi on 127.0.0.1', () => {
   });
 
   it('an invitation phaselock refuses is answered NO, and the npm peer gives up', async () => {
-    endpoint = await new RtpMidiEndpoint(nodeRuntime(), { name: 'phaselock-closed', address: HOST, port: await freeEvenPortPair(), accept: () => false }).open();
+    endpoint = await new RtpMidiEndpoint(nodeRuntime(), { name: 'phaselock-closed', address: HOST, port: await freePortPair(HOST, { even: true }), accept: () => false }).open();
     const from = npm.events.length;
     await npm.command(`invite ${HOST} ${endpoint.port}`);
     await npm.waitForEvent((e) => e.event === 'control' && e.command === 'invitation_rejected', 10_000, from);
