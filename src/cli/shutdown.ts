@@ -9,7 +9,6 @@
  * @module
  */
 import { closeSync, openSync } from 'node:fs';
-import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 
 /** Why the process is stopping. */
@@ -48,9 +47,12 @@ export function watchProcess(options: WatchOptions = {}): ProcessWatch {
       stop(name);
       return;
     }
-    // Second signal: the user insists. Leave now, terminal first.
+    // Second signal: the user insists. Leave now, terminal first, by the signal's own default
+    // action (status 128 + n to a shell). Not process.exit(): on a hung-up terminal (a hangup
+    // can bring SIGHUP twice) Node's exit aborts restoring the tty modes (SIGABRT, a core dump).
     options.onForce?.();
-    process.exit(128 + (constants.signals[name] ?? 0));
+    for (const [n, h] of handlers) process.off(n, h);
+    process.kill(process.pid, name);
   };
   const handlers = SIGNALS.map((name) => [name, () => onSignal(name)] as const);
   for (const [name, h] of handlers) process.on(name, h);
