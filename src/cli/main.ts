@@ -64,7 +64,8 @@ export async function main(argv: readonly string[], io?: CommandIo): Promise<num
     // A hung-up terminal (closed window, dropped ssh): everything owed has gone out, but Node
     // cannot exit normally any more — restoring the terminal's modes at exit fails with EIO and
     // Node aborts (SIGABRT, a core dump). End the way a hangup ends a process: by SIGHUP, with
-    // its default action (no handler is left after dispose).
-    if (watch?.signal.reason === 'SIGHUP' && terminalHungUp()) process.kill(process.pid, 'SIGHUP');
+    // its default action (no handler is left after dispose). Whatever was noticed first — the
+    // SIGHUP, or stdout failing with EIO — the terminal is what tells.
+    if (watch && terminalHungUp()) process.kill(process.pid, 'SIGHUP');
   }
 }
