@@ -4,14 +4,13 @@
  * @module
  */
 import { MidiClockFollower } from '../midi/clock-follower.ts';
-import { RtpMidiEndpoint } from '../rtpmidi/endpoint.ts';
 import { nodeRuntime } from '../node/link/node-runtime.ts';
 import type { CommandIo } from './spec/command-spec.ts';
 import { runUntil } from './midi-session.ts';
-import { announce } from './rtpmidi-run.ts';
+import { openMidiSource, type MidiSource, type MidiSourceSpec } from './midi-source.ts';
 
 export interface FollowConfig {
-  port: number;
+  from: MidiSourceSpec;
   name: string;
   address: string;
   advertise: boolean;
@@ -23,14 +22,6 @@ const beats = (b: number) => b.toFixed(2);
 /** Runs `phaselock follow`; resolves to the exit code. */
 export async function runFollow(cfg: FollowConfig, io: CommandIo): Promise<number> {
   const runtime = nodeRuntime();
-  const endpoint = new RtpMidiEndpoint(runtime, { name: cfg.name, port: cfg.port, address: cfg.address });
-  endpoint.on('warning', (w) => io.err(`phaselock follow: warning: ${w.message}`));
-  try {
-    await endpoint.open();
-  } catch (e) {
-    io.err(`phaselock follow: cannot open ports ${cfg.port}/${cfg.port + 1}: ${(e as Error).message}`);
-    return 1;
-  }
   const follower = new MidiClockFollower({ clock: runtime.clock, timers: runtime.timers, ...(runtime.preciseTimers ? { preciseTimers: runtime.preciseTimers } : {}) }).open();
   const line = (t: number, what: string) => io.out(`${Math.round(t)} ${what}`);
   follower.on('tempo', (bpm) => line(runtime.clock.micros(), `tempo ${bpm.toFixed(2)} bpm${follower.uncertaintyBpm === undefined ? "" : ` ±${follower.uncertaintyBpm.toFixed(2)}`}`));
@@ -41,22 +32,24 @@ export async function runFollow(cfg: FollowConfig, io: CommandIo): Promise<numbe
   follower.on('armed', (armed, t) => line(t, armed ? 'armed' : 'disarmed'));
   follower.on('clockpresent', (present, t) => line(t, present ? 'clock' : 'clock lost'));
   follower.on('warning', (w) => io.err(`phaselock follow: warning: ${w.message}`));
-  endpoint.on('session', (s) => {
-    io.err(`session with ${JSON.stringify(s.remoteName)}`);
-    follower.attach(s);
-    s.on('close', (reason) => {
-      follower.detach(s);
-      io.err(`session with ${JSON.stringify(s.remoteName)} ended: ${reason}`);
+  let source: MidiSource;
+  try {
+    source = await openMidiSource(cfg.from, {
+      runtime, name: cfg.name, address: cfg.address, advertise: cfg.advertise, command: 'phaselock follow', io,
+      onInput: (input) => follower.attach(input),
+      onInputGone: (input) => follower.detach(input),
     });
-  });
-  const advert = cfg.advertise ? await announce(cfg.name, endpoint.port, 'follow', io) : undefined;
-  io.err(`following MIDI clock from RTP-MIDI sessions on port ${endpoint.port} as ${JSON.stringify(cfg.name)}${advert ? ', announced on Bonjour' : ''}`);
+  } catch (e) {
+    io.err(`phaselock follow: ${(e as Error).message}`);
+    await follower.close();
+    return 1;
+  }
+  io.err(`following MIDI clock from ${source.description}`);
   try {
     await runUntil(cfg.durationSeconds, io.signal);
   } finally {
-    await advert?.stop().catch(() => undefined);
     await follower.close();
-    await endpoint.close();
+    await source.close();
   }
   return 0;
 }

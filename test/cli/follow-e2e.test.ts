@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { midiSubsystemProblem } from '../../src/node/midi/native-midi.ts';
 import { BIN, ENV, exited, Lines, ROOT, runOffline } from './helpers.ts';
 import { freePortPair } from '../helpers/ports.ts';
 
@@ -37,13 +38,22 @@ describe('phaselock follow', () => {
     }
   });
 
-  it('bad --from: exit 2 with the usage line; midi: is not supported yet', async () => {
-    for (const [from, msg] of [['midi:IAC', /native MIDI inputs are not supported yet/], ['osc', /must be rtpmidi or rtpmidi:PORT/], ['rtpmidi:0', /needs a port/]] as const) {
+  it('bad --from: exit 2 with the usage line', async () => {
+    for (const [from, msg] of [['osc', /must be rtpmidi, rtpmidi:PORT or midi:PORTNAME/], ['rtpmidi:0', /needs a port/], ['rtpmidi:x', /needs a port/], ['midi:', /needs a port name/]] as const) {
       const r = await runOffline(['follow', '--from', from]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, msg);
       assert.match(r.stderr, /usage: phaselock follow/);
     }
+  });
+
+  it('--from midi:PORT where the system has no MIDI subsystem (this container: no ALSA sequencer): exit 1 saying so, no stack trace', async () => {
+    const problem = midiSubsystemProblem();
+    const r = await runOffline(['follow', '--from', 'midi:IAC Driver Bus 1']);
+    assert.equal(r.code, 1, r.stderr);
+    // Where a sequencer exists (a desktop), the port named here does not: the error lists those there are.
+    assert.match(r.stderr, problem ? /^phaselock follow: no MIDI subsystem \(ALSA sequencer not available/m : /^phaselock follow: no MIDI input port "IAC Driver Bus 1"; available:/m);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 });
 

@@ -25,8 +25,23 @@ interface RtOutput {
   destroy?(): void;
 }
 
-interface RtMidiModule {
+/** The part of @julusian/midi's Input used here (src/node/midi/native-midi-input.ts). */
+export interface RtInput {
+  getPortCount(): number;
+  getPortName(i: number): string;
+  openPort(i: number): void;
+  openVirtualPort(name: string): void;
+  /** RtMidi drops sysex, timing (F8 clock!) and active sensing unless told otherwise. */
+  ignoreTypes(sysex: boolean, timing: boolean, activeSensing: boolean): void;
+  on(event: 'message', fn: (deltaTime: number, message: number[]) => void): unknown;
+  closePort(): void;
+  destroy?(): void;
+}
+
+export interface RtMidiModule {
   Output: new () => RtOutput;
+  /** Absent in a build without input support. */
+  Input?: new () => RtInput;
 }
 
 const PACKAGE = '@julusian/midi';
@@ -35,10 +50,11 @@ let loaded: Promise<RtMidiModule> | undefined;
 /** Loads the optional native module once. Rejects with E_UNAVAILABLE when it is not installed or did not build. */
 export function loadNativeMidi(): Promise<RtMidiModule> {
   loaded ??= import(PACKAGE).then(
-    (m: { Output?: unknown; default?: { Output?: unknown } }) => {
+    (m: { Output?: unknown; Input?: unknown; default?: { Output?: unknown; Input?: unknown } }) => {
       const Output = (m.Output ?? m.default?.Output) as RtMidiModule['Output'] | undefined;
+      const Input = (m.Input ?? m.default?.Input) as RtMidiModule['Input'];
       if (typeof Output !== 'function') throw new PhaselockError('E_UNAVAILABLE', `${PACKAGE} loaded but has no Output class`);
-      return { Output };
+      return typeof Input === 'function' ? { Output, Input } : { Output };
     },
     (err: unknown) => {
       loaded = undefined;
@@ -128,6 +144,29 @@ export class NativeMidiOutput implements InstantOutput {
 }
 
 /**
+ * The port `port` names on `ports` (an RtMidi Input or Output): by index, or by name — exact,
+ * else the first name containing it, case aside. Throws E_UNAVAILABLE with the list of ports.
+ */
+export function pickPort(
+  ports: { getPortCount(): number; getPortName(i: number): string },
+  port: string | number,
+  kind: 'input' | 'output',
+): { index: number; name: string } {
+  const names: string[] = [];
+  for (let i = 0; i < ports.getPortCount(); i++) names.push(ports.getPortName(i));
+  let index: number;
+  if (typeof port === 'number') index = port;
+  else {
+    index = names.indexOf(port);
+    if (index < 0) index = names.findIndex((n) => n.toLowerCase().includes(port.toLowerCase()));
+  }
+  if (!Number.isInteger(index) || index < 0 || index >= names.length) {
+    throw new PhaselockError('E_UNAVAILABLE', `no MIDI ${kind} port ${JSON.stringify(port)}; available: ${names.length ? names.map((n, i) => `${i}: ${n}`).join(', ') : 'none'}`);
+  }
+  return { index, name: names[index] as string };
+}
+
+/**
  * Opens a native output port by index or by name (exact, else the first name containing it);
  * `{ virtual: true }` creates a virtual port with that name instead (macOS, Linux ALSA).
  * @example
@@ -144,19 +183,9 @@ export async function openNativeMidiOutput(port: string | number, options: { vir
       out.openVirtualPort(name);
       return new NativeMidiOutput(out, name);
     }
-    const names: string[] = [];
-    for (let i = 0; i < out.getPortCount(); i++) names.push(out.getPortName(i));
-    let index: number;
-    if (typeof port === 'number') index = port;
-    else {
-      index = names.indexOf(port);
-      if (index < 0) index = names.findIndex((n) => n.toLowerCase().includes(port.toLowerCase()));
-    }
-    if (!Number.isInteger(index) || index < 0 || index >= names.length) {
-      throw new PhaselockError('E_UNAVAILABLE', `no MIDI output port ${JSON.stringify(port)}; available: ${names.length ? names.map((n, i) => `${i}: ${n}`).join(', ') : 'none'}`);
-    }
+    const { index, name } = pickPort(out, port, 'output');
     out.openPort(index);
-    return new NativeMidiOutput(out, names[index] as string);
+    return new NativeMidiOutput(out, name);
   } catch (err) {
     out.destroy?.();
     throw err;
