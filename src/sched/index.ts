@@ -2,7 +2,8 @@
  * `phaselock/sched`: lookahead window scheduling on any timeline source (a Link session, a
  * `LocalTimeline`, a followed MIDI clock) or on host time, exact
  * event times from pure timeline maths, delivery to outputs that accept future timestamps or
- * must be called at the instant, and `atBeat`/`sync` promises. L0/L1: runs on an injected
+ * must be called at the instant, `atBeat`/`sync` promises, and `ClockLinkBridge` (a followed
+ * clock — a DAW's MIDI clock — published into a Link session). L0/L1: runs on an injected
  * Clock/Timers (the timing-thread output and Node precise timers live in `src/node`).
  * See docs/timing.md.
  * @module
@@ -37,3 +38,5 @@ export { TransportPlayer, type TransportPlayerOptions, type TransportPlayerEvent
 export { HostTimeScheduler, type HostTimeSchedulerRuntime } from './host-time-scheduler.ts';
 export { atBeat, sync, type AtBeatOptions, type BeatArrival, type SyncOptions } from './at-beat.ts';
 export { setTransport, songOriginOfStart, startTransportQuantized, timeNotAfterBeat } from './transport.ts';
+export { ClockLinkBridge, type ClockLinkBridgeOptions, type ClockLinkBridgeEvents, type ClockLinkCommit } from './clock-link-bridge.ts';
+export type { FollowedClock, FollowedClockEvents, FollowedTransportEvent } from './followed-clock.ts';

@@ -47,6 +47,22 @@ describe('phaselock follow', () => {
     }
   });
 
+  it('bad --to-link options: exit 2 with the usage line, before anything is opened', async () => {
+    for (const [args, msg] of [[['--quantum', '0'], /--quantum/], [['--join-wait', '11'], /--join-wait/], [['-i', 'nosuch0'], /names no interface of this machine/]] as const) {
+      const r = await runOffline(['follow', '--to-link', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, msg);
+      assert.match(r.stderr, /usage: phaselock follow/);
+    }
+  });
+
+  it('help: --to-link, --quantum and --interface are documented', async () => {
+    const r = await runOffline(['follow', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const opt of ['--to-link', '--quantum N', '--join-wait S', '-i, --interface NAME|ADDR']) assert.ok(r.stdout.includes(opt), `${opt} in:\n${r.stdout}`);
+    assert.match(r.stdout, /carries on alone/);
+  });
+
   it('--from midi:PORT where the system has no MIDI subsystem (this container: no ALSA sequencer): exit 1 saying so, no stack trace', async () => {
     const problem = midiSubsystemProblem();
     const r = await runOffline(['follow', '--from', 'midi:IAC Driver Bus 1']);
