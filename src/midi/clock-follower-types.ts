@@ -39,6 +39,8 @@ export interface FollowerTransportEvent {
   beatTimeMicros: number;
   /** Whether the follower was armed (stopped at position 0) when the message came: the show fires on a Start that was. */
   wasArmed: boolean;
+  /** A `stop` the follower made itself: the clock stayed away beyond the freewheel (no Stop message came). */
+  byClockLoss: boolean;
 }
 
 export interface MidiClockFollowerEvents extends TimelineEvents {

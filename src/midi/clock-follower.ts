@@ -385,7 +385,7 @@ export class MidiClockFollower extends Emitter<MidiClockFollowerEvents> implemen
     const beat = beatsAtTime(this.timeline, at) / 1e6;
     this.positionClocks = Math.max(0, Math.round(beat * TICKS_PER_BEAT));
     this.warn('E_TIMEOUT', `MIDI clock gone for ${this.freewheelMicros / 1e6} s: transport stopped at beat ${beat.toFixed(2)}; waiting for the DAW's next Start, Continue or Song Position Pointer`);
-    this.stopAt(at, at);
+    this.stopAt(at, at, true);
     this.stoppedByLoss = true;
   }
 
@@ -411,7 +411,7 @@ export class MidiClockFollower extends Emitter<MidiClockFollowerEvents> implemen
     this.positionClocks = 0;
     this.beginPlaying(t);
     if (!wasPlaying) this.emit('playing', true);
-    this.emit('start', { timeMicros: t, positionBeats: 0, beatTimeMicros: this.playTime, wasArmed });
+    this.emit('start', { timeMicros: t, positionBeats: 0, beatTimeMicros: this.playTime, wasArmed, byClockLoss: false });
     this.updateArmed(t);
   }
 
@@ -424,7 +424,7 @@ export class MidiClockFollower extends Emitter<MidiClockFollowerEvents> implemen
     }
     this.beginPlaying(t);
     this.emit('playing', true);
-    this.emit('continue', { timeMicros: t, positionBeats: this.positionClocks / TICKS_PER_BEAT, beatTimeMicros: this.playTime, wasArmed });
+    this.emit('continue', { timeMicros: t, positionBeats: this.positionClocks / TICKS_PER_BEAT, beatTimeMicros: this.playTime, wasArmed, byClockLoss: false });
     this.updateArmed(t);
   }
 
@@ -441,10 +441,10 @@ export class MidiClockFollower extends Emitter<MidiClockFollowerEvents> implemen
 
   private onStop(t: number): void {
     // Stop while stopped (a second press, or a DAW announcing itself) changes nothing.
-    if (this.isPlayingNow) this.stopAt(t, t);
+    if (this.isPlayingNow) this.stopAt(t, t, false);
   }
 
-  private stopAt(messageMicros: number, t: number): void {
+  private stopAt(messageMicros: number, t: number, byClockLoss: boolean): void {
     const wasArmed = this.armedNow;
     this.isPlayingNow = false;
     this.awaitingFirstTick = false;
@@ -453,7 +453,7 @@ export class MidiClockFollower extends Emitter<MidiClockFollowerEvents> implemen
     this.freewheelTimer = undefined;
     this.playTime = t;
     this.emit('playing', false);
-    this.emit('stop', { timeMicros: messageMicros, positionBeats: this.positionClocks / TICKS_PER_BEAT, beatTimeMicros: t, wasArmed });
+    this.emit('stop', { timeMicros: messageMicros, positionBeats: this.positionClocks / TICKS_PER_BEAT, beatTimeMicros: t, wasArmed, byClockLoss });
     this.updateArmed(t);
   }
 

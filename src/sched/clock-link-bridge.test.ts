@@ -229,6 +229,22 @@ test('clock lost: no further commits, Link keeps its tempo and plays on; clock b
   assert.deepEqual(leads, [true, false, true]);
 });
 
+test('clock lost while playing, then the DAW\'s own Stop within the freewheel: Link stops (a real Stop is bridged without the ticks)', () => {
+  const { vt, daw, follower, link, commits } = rig({ bpm: 125 });
+  daw.clockOn();
+  daw.play(4);
+  daw.start();
+  daw.play(8);
+  daw.clockOff();
+  daw.play(1);
+  assert.equal(follower.clockPresent, false);
+  assert.equal(follower.playing, true, 'freewheeling');
+  vt.advance(200_000);
+  daw.stop();
+  assert.equal(commits.at(-1)?.kind, 'stop');
+  assert.equal(link.captureAppSessionState().isPlaying, false);
+});
+
 test('Start before any tick (a DAW clocking only while playing) is committed with the first ticks', () => {
   const { vt, daw, link, commits } = rig({ bpm: 140 });
   daw.start();

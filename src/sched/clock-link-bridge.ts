@@ -209,8 +209,9 @@ export class ClockLinkBridge extends Emitter<ClockLinkBridgeEvents> {
 
   private onStop(e: FollowedTransportEvent): void {
     this.pending = undefined;
-    // Without the clock (a freewheel that ran out) the session carries on alone.
-    if (!this.isLeading) return;
+    // The follower's own stop when the clock stayed away: the session carries on alone. A
+    // real Stop from the DAW reaches Link even while the ticks are missing.
+    if (e.byClockLoss === true || (!this.isLeading && e.byClockLoss === undefined)) return;
     if (!validEvent(e)) return this.warn('E_PROTOCOL', `a stop with ${describeEvent(e)} was not bridged`);
     const s = this.target.captureAppSessionState();
     this.apply(s, () => s.setIsPlaying(false, e.beatTimeMicros), { kind: 'stop', timeMicros: e.beatTimeMicros, beat: e.positionBeats });

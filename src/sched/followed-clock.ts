@@ -14,6 +14,8 @@ export interface FollowedTransportEvent {
   positionBeats: number;
   /** Host time (µs) of `positionBeats` on the followed timeline. */
   beatTimeMicros: number;
+  /** A stop the follower made itself because the clock stayed away (not the DAW's Stop). */
+  byClockLoss?: boolean;
 }
 
 /** The events the bridge listens to. */
