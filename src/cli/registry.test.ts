@@ -155,14 +155,14 @@ describe('resolve: help and version', () => {
     assert.deepEqual(parse(['link', '-h']), { help: 'link' });
     assert.deepEqual(parse(['clock', '--help']), { help: 'clock' }, '--help needs no --to');
     assert.deepEqual(parse(['--version']), { kind: 'version' });
-    usageError(['help', 'nothing'], /no help on 'nothing' \(commands: link, status, .*, rtpmidi list, rtpmidi listen, rtpmidi send, follow, help\)/, /^usage: phaselock help \[<command>\.\.\.\]$/);
+    usageError(['help', 'nothing'], /no help on 'nothing' \(commands: link, status, .*, rtpmidi list, rtpmidi listen, rtpmidi send, follow, show, help\)/, /^usage: phaselock help \[<command>\.\.\.\]$/);
     usageError(['help', 'rtpmidi', 'nothing'], /no help on 'nothing'/, /^usage: phaselock help \[<command>\.\.\.\]$/);
   });
 
   it('unknown commands are usage errors with the main usage line, which lists every command', () => {
     usageError(['frobnicate'], /unknown command 'frobnicate'/, /\[link\|status/);
     const names = COMMANDS.map((c) => c.name);
-    assert.deepEqual(names, ['link', 'status', 'peers', 'tempo', 'play', 'stop', 'carabiner', 'clock', 'seq', 'midi', 'rtpmidi list', 'rtpmidi listen', 'rtpmidi send', 'follow', 'help']);
+    assert.deepEqual(names, ['link', 'status', 'peers', 'tempo', 'play', 'stop', 'carabiner', 'clock', 'seq', 'midi', 'rtpmidi list', 'rtpmidi listen', 'rtpmidi send', 'follow', 'show', 'help']);
     assert.equal(new Set(names).size, names.length);
   });
 });

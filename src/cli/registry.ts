@@ -11,6 +11,7 @@ import { clockCommand, midiCommand, seqCommand } from './commands/midi.ts';
 import { peersCommand, playCommand, statusCommand, stopCommand, tempoCommand } from './commands/one-shot.ts';
 import { rtpmidiListCommand, rtpmidiListenCommand, rtpmidiSendCommand } from './commands/rtpmidi.ts';
 import { followCommand } from './commands/follow.ts';
+import { showCommand } from './commands/show.ts';
 import type { AnyCommand, Parsed } from './spec/command-spec.ts';
 import { mainUsageLine } from './spec/help.ts';
 import { parseCommand, UsageError } from './spec/parse.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   rtpmidiListenCommand,
   rtpmidiSendCommand,
   followCommand,
+  showCommand,
   helpCommand,
 ];
 

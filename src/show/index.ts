@@ -13,7 +13,8 @@
  * mpv.on('state', (s) => console.log('mpv', s));
  * await mpv.command('loadfile', '/srv/show/act1.mp4');
  * @example
- * // A show from a DAW's transport (a followed MIDI clock behind a ShowTransport adapter):
+ * // A show from a DAW's transport (a followed MIDI clock is a ShowTransport as it is; a Link
+ * // session through LinkShowTransport):
  * const cues = parseCueList(readFileSync('show.json', 'utf8'), { baseDir: '/srv/show', fileExists: existsSync });
  * await using show = new ShowPlayer(runtime, transport, mpv, { cues }).open();
  * show.on('fired', (at) => console.log('show fired', at));
@@ -69,3 +70,11 @@ export {
   type ShowState,
 } from './show-player.ts';
 export type { ShowTransport, ShowTransportEvent, ShowTransportEvents } from './show-transport.ts';
+export {
+  LATE_START_MICROS,
+  LinkShowTransport,
+  RENUMBER_MIN_BEATS,
+  type LinkShowTransportEvent,
+  type LinkShowTransportEvents,
+  type LinkShowTransportOptions,
+} from './link-show-transport.ts';
