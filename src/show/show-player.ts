@@ -75,6 +75,7 @@ export class ShowPlayer extends Emitter<ShowPlayerEvents> {
   private mapBpm: number;
   /** The mapping was latched from the fallback (no tempo known): the first tempo re-latches. */
   private latchedFallback = false;
+  private warnedFallback = false;
   /** After a re-latch while playing: media time at a position, within one cue segment. */
   private anchor: { beats: number; media: number; segment: number } | undefined;
   /** Cues at or before this position (beats) are done. */
@@ -282,7 +283,12 @@ export class ShowPlayer extends Emitter<ShowPlayerEvents> {
       this.latchedFallback = false;
       return;
     }
-    if (!this.latchedFallback) this.warn('E_STATE', `the transport has no tempo yet: beats map to media time at ${this.o.fallbackBpm} bpm until it has one`);
+    // Said when it matters — the show plays on a guessed tempo — not when a player opens before
+    // any DAW is connected (or seeks while stopped: the first tempo re-latches without a jump).
+    if (this.transport.playing && !this.warnedFallback) {
+      this.warnedFallback = true;
+      this.warn('E_STATE', `the transport has no tempo yet: beats map to media time at ${this.o.fallbackBpm} bpm until it has one`);
+    }
     this.mapBpm = this.o.fallbackBpm;
     this.latchedFallback = true;
   }

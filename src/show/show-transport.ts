@@ -1,6 +1,6 @@
 /**
  * `ShowTransport` (L1 interface): the transport a `ShowPlayer` follows — a DAW's MIDI clock
- * and transport through the MIDI clock follower, later a Link session through an adapter. It
+ * and transport through the MIDI clock follower, or a Link session through `LinkShowTransport`. It
  * is deliberately small (what a show needs, nothing of how the transport keeps time), so any
  * transport can implement it with a thin adapter.
  *
