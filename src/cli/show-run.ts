@@ -18,6 +18,7 @@ import { MidiClockFollower } from '../midi/clock-follower.ts';
 import { Link } from '../node/link/link.ts';
 import { nodeRuntime } from '../node/link/node-runtime.ts';
 import { CueListError, parseCueList } from '../show/cue-list.ts';
+import { parseCueListYaml } from '../show/cue-list-yaml.ts';
 import { LinkShowTransport } from '../show/link-show-transport.ts';
 import { ShowPlayer, type ShowPlayerOptions, type ShowPosition } from '../show/show-player.ts';
 import type { ShowTransport } from '../show/show-transport.ts';
@@ -27,7 +28,7 @@ import { openShowMpv, type ShowMpv } from './show-mpv.ts';
 import type { CommandIo } from './spec/command-spec.ts';
 
 export interface ShowConfig {
-  /** A media file or URL, or a .json cue list. */
+  /** A media file or URL, or a cue list (.json, .yaml, .yml). */
   show: string;
   follow: { kind: 'midi'; from: MidiSourceSpec } | { kind: 'link'; quantum: number; interfaces: string[] | undefined };
   /** undefined: start mpv on a private socket. */
@@ -90,7 +91,7 @@ function isUrl(file: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
 }
 
-/** The player's options for the argument: a cue list (.json) or one file; undefined after saying what is wrong. */
+/** The player's options for the argument: a cue list (.json, .yaml, .yml) or one file; undefined after saying what is wrong. */
 async function loadShow(arg: string, io: CommandIo): Promise<LoadedShow | undefined> {
   if (isUrl(arg)) return { options: { media: arg }, description: arg };
   const file = path.resolve(arg);
@@ -104,13 +105,14 @@ async function loadShow(arg: string, io: CommandIo): Promise<LoadedShow | undefi
     io.err(`${CMD}: ${code === 'ENOENT' ? `no such file: ${arg}` : code ? `cannot read ${arg}: ${(e as Error).message}` : (e as Error).message}`);
     return undefined;
   }
-  if (!/\.json$/i.test(file)) return { options: { media: file }, description: file };
+  const yaml = /\.ya?ml$/i.test(file);
+  if (!yaml && !/\.json$/i.test(file)) return { options: { media: file }, description: file };
   if (size > MAX_CUE_LIST_BYTES) {
     io.err(`${CMD}: ${arg} is ${(size / 2 ** 20).toFixed(1)} MiB; a cue list may be at most ${MAX_CUE_LIST_BYTES / 2 ** 20} MiB`);
     return undefined;
   }
   try {
-    const cues = parseCueList(await readFile(file, 'utf8'), { baseDir: path.dirname(file), fileExists: (f) => isFile(f) });
+    const cues = (yaml ? parseCueListYaml : parseCueList)(await readFile(file, 'utf8'), { baseDir: path.dirname(file), fileExists: (f) => isFile(f) });
     const files = new Set(cues.cues.flatMap((c) => (c.do === 'load' ? [c.file] : [])));
     return { options: { cues }, description: `${file} (${cues.cues.length} cue(s), ${files.size} file(s))` };
   } catch (e) {

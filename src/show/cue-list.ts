@@ -5,7 +5,7 @@
  * box refuses a broken list at start-up rather than on stage. Pure; no file system here: pass
  * `fileExists` to have files checked (the CLI does).
  *
- * Format (JSON; YAML is not supported — no maintained YAML parser is a dependency):
+ * Format (JSON here; the same in YAML: cue-list-yaml.ts):
  * ```json
  * { "bpm": 120, "beatsPerBar": 4, "cues": [
  *   { "at": "1.1", "do": "load", "file": "act1.mp4" },

@@ -58,6 +58,7 @@ export {
   type CueProblem,
   type CueValue,
 } from './cue-list.ts';
+export { parseCueListYaml } from './cue-list-yaml.ts';
 export { cuesCrossed, cueStateAt, nextCueBeats, type CueState } from './cue-state.ts';
 export { DriftController, type DriftAction, type DriftControllerOptions } from './drift-controller.ts';
 export {

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -179,13 +179,18 @@ describe('phaselock show --from rtpmidi (a DAW over RTP-MIDI on 127.0.0.1)', () 
     const bad = await runOffline(['show', cues, '--from', 'rtpmidi:5004', '--no-advertise']);
     assert.equal(bad.code, 1, bad.stderr);
     assert.match(bad.stderr, /cue list: 2 problems:\n {2}cue 1, line 2: file not found: .*gone\.mp4.*\n {2}cue 2, line 3: bad position "0\.5"/);
+    const yamlCues = path.join(dir, 'cues.yaml');
+    writeFileSync(yamlCues, 'cues:\n  # the opener\n  - { at: 1.1, do: load, file: gone.mp4 }\n  - at: 0.5\n    do: pause\n');
+    const badYaml = await runOffline(['show', yamlCues, '--from', 'rtpmidi:5004', '--no-advertise']);
+    assert.equal(badYaml.code, 1, badYaml.stderr);
+    assert.match(badYaml.stderr, /cue list: 2 problems:\n {2}cue 1, line 3: file not found: .*gone\.mp4.*\n {2}cue 2, line 4: bad position "0\.5"/);
     const nodir = await runOffline(['show', media, '--from', 'rtpmidi:5004', '--no-advertise', '--mpv-socket', path.join(dir, 'no', 'such', 'mpv.sock')]);
     assert.equal(nodir.code, 1, nodir.stderr);
     assert.match(nodir.stderr, /^phaselock show: spawnMpv: no directory /m);
     const usage = await runOffline(['show', media]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /needs --from SOURCE .* or --link/);
-    for (const r of [missing, bad, nodir, usage]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+    for (const r of [missing, bad, badYaml, nodir, usage]) assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 });
 

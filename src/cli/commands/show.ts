@@ -16,7 +16,7 @@ export const showCommand = defineCommand({
   name: 'show',
   summary: "stage video in mpv from a DAW's transport or Link",
   description: `
-Plays a media file, or a cue list (.json: files, seeks, pauses, mpv properties and commands at
+Plays a media file, or a cue list (.json or .yaml: files, seeks, pauses, mpv properties and commands at
 bar positions; docs/show.md), in mpv, following a DAW's transport: --from takes its MIDI clock,
 Song Position Pointer and Start/Stop/Continue over RTP-MIDI or a MIDI input port; --link
 follows a Link session's start/stop (the show starts from the top on the session's next bar,
@@ -30,7 +30,7 @@ started again if it dies, and ended on exit. One line per show event on stdout (
 seek, cue, drift corrections, mpv lost/back. Ends on SIGINT, SIGTERM or SIGHUP (exit 0); exit 1
 when the media or cue list is bad (every problem listed), mpv cannot start, or the MIDI ports
 cannot be opened.`,
-  positionals: [{ name: 'show', value: 'MEDIA|CUES.json', type: 'string', help: 'a media file (or URL) played from the top, or a JSON cue list' }],
+  positionals: [{ name: 'show', value: 'MEDIA|CUES', type: 'string', help: 'a media file (or URL) played from the top, or a cue list (.json, .yaml, .yml)' }],
   options: {
     from: {
       type: 'string', value: 'SOURCE',
