@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['timeline', 'link-interop', 'timing', 'rtpmidi'];
+const ALL = ['timeline', 'link-interop', 'timing', 'rtpmidi', 'follow'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 let failed = 0;
 for (const name of wanted) {

@@ -39,7 +39,7 @@ export interface ShowPlayerOptions {
   /** Speed nudge bounds (fractions; default 0.01 and 0.05). */
   minNudge?: number;
   maxNudge?: number;
-  /** Nudge per second of drift (default 1: 20 ms → 2 %). */
+  /** Nudge per second of drift (default 0.5: 20 ms → 1 %; each change of speed costs mpv a step, so small ones). */
   nudgeGain?: number;
   /** Correct drift at all (default true; false: measure nothing, play at the base speed). */
   driftCorrection?: boolean;
@@ -107,7 +107,7 @@ export function checkedOptions(options: ShowPlayerOptions) {
     seekThresholdMicros: positive('seekThresholdMicros', options.seekThresholdMicros ?? 250_000, 1000, 60_000_000),
     minNudge: options.minNudge ?? 0.01,
     maxNudge: options.maxNudge ?? 0.05,
-    nudgeGain: options.nudgeGain ?? 1,
+    nudgeGain: options.nudgeGain ?? 0.5,
     driftCorrection: options.driftCorrection ?? true,
     retempoThreshold: positive('retempoThreshold', options.retempoThreshold ?? 0.01, 0.0001, 1),
     joinPlaying: options.joinPlaying ?? true,

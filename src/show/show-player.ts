@@ -389,7 +389,7 @@ export class ShowPlayer extends Emitter<ShowPlayerEvents> {
     const drift = at - t.mediaSeconds;
     this.stats.lastDriftSeconds = drift;
     this.stats.checks++;
-    const action = this.controller.update(drift);
+    const action = this.controller.update(drift, now / 1e6);
     if (action.kind === 'seek') {
       this.stats.seekCorrections++;
       this.sync.request(true);

@@ -1,0 +1,334 @@
+// ShowPlayer driving a real mpv (Debian's mpv 0.35, `--vo=null --ao=null`): the arm/fire rule,
+// Stop/Continue, relocation, drift correction over a minute, mpv killed and restarted.
+//
+// Media: 2 min of 64×64 test picture at 25 fps with a 440 Hz tone (48 kHz), encoded at test time
+// by mpv itself (`--o`: NUT, MPEG-4 part 2 with a key frame a second, PCM audio) — the file has
+// audio, so the player follows `audio-pts`. The DAW is a FakeShowTransport at 120 bpm; the show
+// maps beats to media time at 120 bpm (`bpm: 120`): 2 beats are 1 s of media.
+//
+// Measuring mpv: a second MpvClient (the probe, not the player's) asks `get_property audio-pts`
+// while playing, stamped at the midpoint of the round trip (uncertainty ±RTT/2, ~1 ms here; the
+// largest RTT is reported). `audio-pts` runs with mpv's clock (ao=null plays in real time; the
+// video is timed to it); `time-pos` steps with frames, up to one frame ahead of it. Paused, mpv
+// has no `audio-pts`: `time-pos` (the frame shown) is read instead.
+//
+// Tolerances are video frames at the media's 25 fps (FRAME = 40 ms), from the player's rules
+// (show-player.ts, drift-controller.ts, media-sync.ts), not from what happened to pass:
+// - paused after a seek to a frame's time: within half a frame — the player seeks exactly
+//   (`absolute+exact`) and, paused, seeks again when mpv stands more than half a frame off;
+// - playing: within one frame — the drift rule keeps the media within its deadband (half a
+//   frame) and corrects beyond it; one frame is the visible limit (the right picture or its
+//   neighbour) and covers the few ms an unpause or a seek takes to reach mpv;
+// - paused by a Stop: one frame plus the time the pause took to arrive (measured), because
+//   paused `time-pos` names the frame mpv queued next (with vo=null: at or after its clock).
+// Wall-clock figures (how fast mpv unpaused) are reported with t.diagnostic, never asserted;
+// bench/follow.ts measures them.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { PhaselockError } from '../../src/core/errors.ts';
+import { hrClock } from '../../src/node/host-clock.ts';
+import { nodeRuntime } from '../../src/node/link/node-runtime.ts';
+import { spawnMpv, type MpvProcess } from '../../src/node/show/spawn-mpv.ts';
+import { MpvClient } from '../../src/show/mpv-client.ts';
+import { ShowPlayer } from '../../src/show/show-player.ts';
+import type { ShowTransport } from '../../src/show/show-transport.ts';
+import { FakeShowTransport } from '../../src/testing/fake-show-transport.ts';
+
+const FPS = 25;
+/** One video frame of the media (s). */
+const FRAME = 1 / FPS;
+const MEDIA_SECONDS = 120;
+const BPM = 120;
+const HEADLESS = ['--vo=null', '--ao=null', '--no-config', '--msg-level=all=warn'];
+
+const dir = mkdtempSync(path.join(tmpdir(), 'phaselock-show-mpv-'));
+const MEDIA = path.join(dir, 'show.nut');
+const runtime = nodeRuntime();
+
+before(() => {
+  try {
+    execFileSync('mpv', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('mpv is not installed: run .ci/run (or apt-get install mpv)');
+  }
+  const graph = `testsrc=duration=${MEDIA_SECONDS}:size=64x64:rate=${FPS}[out0];sine=frequency=440:sample_rate=48000:duration=${MEDIA_SECONDS}[out1]`;
+  execFileSync('mpv', ['--no-config', '--msg-level=all=error', `av://lavfi:${graph}`, `--o=${MEDIA}`, '--of=nut',
+    '--ovc=mpeg4', `--ovcopts=g=${FPS}`, '--oac=pcm_s16le'], { stdio: 'ignore', timeout: 60_000 });
+  assert.ok(existsSync(MEDIA), `mpv wrote no media at ${MEDIA} (does this mpv encode? mpv --o=…)`);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 10 ms (a throw counts as not yet: mpv may be loading, or away). */
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = hrClock.micros() + timeoutMs * 1000;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await cond()) return;
+    } catch (err) {
+      last = err;
+    }
+    if (hrClock.micros() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last: ${String(last)})` : ''}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * The DAW: a FakeShowTransport on a clock that runs `rate` times as fast as the host's (a DAW
+ * whose clock is off from ours; it still says 120 bpm), read by the player at host times.
+ */
+function dawAt(rate: number): { daw: FakeShowTransport; transport: ShowTransport } {
+  const t0 = hrClock.micros();
+  const toDaw = (hostMicros: number) => Math.round(t0 + (hostMicros - t0) * rate);
+  const daw = new FakeShowTransport({ micros: () => toDaw(hrClock.micros()) }, { bpm: BPM });
+  const transport: ShowTransport = {
+    get playing() { return daw.playing; },
+    get tempoBpm() { return daw.tempoBpm; },
+    positionBeats: (atMicros) => daw.positionBeats(toDaw(atMicros)),
+    on: daw.on.bind(daw),
+    off: daw.off.bind(daw),
+  };
+  return { daw, transport };
+}
+
+interface Sample {
+  /** Where mpv stands (s): `audio-pts`, or `time-pos` while paused. */
+  media: number;
+  /** The transport's position then, as media time (s). */
+  expected: number;
+  /** media − expected (s): mpv ahead is positive. */
+  drift: number;
+  rttMicros: number;
+}
+
+async function rig(name: string, options: { rate?: number } = {}) {
+  const socketPath = path.join(dir, `${name}.sock`);
+  const start = () => spawnMpv({ socketPath, fullscreen: false, args: HEADLESS });
+  let mpv: MpvProcess = await start();
+  const client = await new MpvClient(runtime, { socket: socketPath }).open();
+  const probe = await new MpvClient(runtime, { socket: socketPath }).open();
+  const { daw, transport } = dawAt(options.rate ?? 1);
+  const show = new ShowPlayer(runtime, transport, client, { media: MEDIA, bpm: BPM });
+  const log: string[] = [];
+  const warnings: PhaselockError[] = [];
+  show.on('armed', (a) => log.push(a ? 'armed' : 'disarmed'));
+  for (const e of ['fired', 'paused', 'resumed', 'seeked'] as const) show.on(e, () => log.push(e));
+  show.on('warning', (w) => warnings.push(w));
+  /** mpv's pause as the probe observes it, with the host time each change arrived. */
+  const pauses: Array<{ atMicros: number; paused: boolean | undefined }> = [];
+  probe.observeProperty('pause', (paused) => pauses.push({ atMicros: hrClock.micros(), paused }));
+
+  /** The transport's position at host time `atMicros` as media time (s). */
+  const expected = (atMicros: number) => (transport.positionBeats(atMicros) * 60) / BPM;
+  /** mpv's `audio-pts` (playing) or `time-pos` (paused: the frame shown; audio-pts is unavailable then) against the transport. */
+  const sample = async (property: 'audio-pts' | 'time-pos' = 'audio-pts'): Promise<Sample> => {
+    const t0 = hrClock.micros();
+    const media = await probe.getProperty(property);
+    const t1 = hrClock.micros();
+    const want = expected((t0 + t1) / 2);
+    return { media, expected: want, drift: media - want, rttMicros: t1 - t0 };
+  };
+  /** Where paused mpv stands. */
+  const held = () => sample('time-pos');
+  /** mpv plays our file, paused or not as asked (the player's reconciliation has got there). */
+  const mpvIs = async (paused: boolean) => {
+    try {
+      return (await probe.getProperty('path')) === MEDIA && (await probe.getProperty('pause')) === paused && !(await probe.getProperty('seeking'));
+    } catch {
+      return false; // not loaded yet, or mpv is away
+    }
+  };
+  /** mpv plays our file and reports `audio-pts` (a moment after the unpause). */
+  const playing = () => waitFor(async () => (await mpvIs(false)) && (await sample(), true), 'mpv to play our file');
+  /** Samples every `everyMs` for `forMs`. */
+  const sampleFor = async (forMs: number, everyMs: number, each?: (s: Sample) => void) => {
+    const out: Sample[] = [];
+    const end = hrClock.micros() + forMs * 1000;
+    while (hrClock.micros() < end) {
+      const s = await sample();
+      out.push(s);
+      each?.(s);
+      await sleep(everyMs);
+    }
+    return out;
+  };
+
+  show.open();
+  return {
+    get mpv() { return mpv; }, client, probe, daw, transport, show, log, warnings, pauses, expected, sample, held, sampleFor, mpvIs, playing,
+    /** SIGKILL: no goodbye, the socket file stays behind. */
+    async kill() {
+      process.kill(mpv.pid, 'SIGKILL');
+      await mpv.exited;
+      await mpv.close();
+    },
+    /** A fresh mpv (idle, paused) on the same socket path. */
+    async restart() {
+      mpv = await start();
+    },
+    async [Symbol.asyncDispose]() {
+      await show.close();
+      await probe.close();
+      await client.close();
+      await mpv.close();
+    },
+  };
+}
+
+const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
+const maxAbs = (v: readonly number[]) => Math.max(...v.map(Math.abs));
+const p99Abs = (v: readonly number[]) => {
+  const sorted = v.map(Math.abs).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
+};
+const within = (s: Sample, tolerance: number, what: string) => {
+  assert.ok(Math.abs(s.drift) <= tolerance, `${what}: mpv at ${s.media.toFixed(4)} s, the transport at ${s.expected.toFixed(4)} s (${ms(s.drift)}; tolerance ${ms(tolerance)})`);
+};
+
+describe('ShowPlayer on a real mpv', () => {
+  it('armed at position 0: Start fires — mpv unpauses and plays from the top with the transport', async (t) => {
+    await using r = await rig('fire');
+    await waitFor(() => r.mpvIs(true), 'the file loaded, paused');
+    assert.equal(r.show.state, 'armed');
+    const top = await r.held();
+    assert.ok(Math.abs(top.media) <= FRAME / 2, `waits at the top: time-pos ${top.media}`);
+
+    const startedAt = hrClock.micros();
+    r.daw.start();
+    await waitFor(() => r.pauses.some((p) => p.paused === false), 'mpv to unpause');
+    const unpausedAt = r.pauses.find((p) => p.paused === false)!.atMicros;
+    assert.equal(r.show.state, 'playing');
+    assert.deepEqual(r.log, ['armed', 'disarmed', 'fired']);
+
+    await r.playing();
+    const samples = await r.sampleFor(2000, 100, (s) => within(s, FRAME, 'playing from the top'));
+    assert.ok(samples[0]!.media < 0.25, `the first position after Start (${samples[0]!.media} s) is the top, not elsewhere`);
+    assert.ok(samples.every((s, i) => i === 0 || s.media > samples[i - 1]!.media), 'advancing');
+    assert.ok(samples.at(-1)!.media > 1.5, `played on: at ${samples.at(-1)!.media} s after 2 s`);
+    t.diagnostic(`Start → pause=false observed by the probe: ${((unpausedAt - startedAt) / 1000).toFixed(1)} ms; ` +
+      `|drift| over 2 s: max ${ms(maxAbs(samples.map((s) => s.drift)))}; largest probe RTT ${(Math.max(...samples.map((s) => s.rttMicros)) / 1000).toFixed(1)} ms`);
+  });
+
+  it('Stop pauses at the stopped position; Continue resumes at the transport position', async (t) => {
+    await using r = await rig('stop');
+    await waitFor(() => r.mpvIs(true), 'the file loaded, paused');
+    r.daw.start();
+    await r.playing();
+    await sleep(2000);
+
+    const stopAt = hrClock.micros();
+    r.daw.stop();
+    const stoppedAt = r.expected(stopAt);
+    await waitFor(() => r.pauses.at(-1)?.paused === true, 'mpv to pause');
+    const pauseLatency = (r.pauses.at(-1)!.atMicros - stopAt) / 1e6;
+    await waitFor(() => r.mpvIs(true), 'mpv paused, not seeking');
+    await sleep(200); // the seek to the stopped position, if the pause landed more than half a frame off
+    assert.equal(r.show.state, 'stopped');
+    assert.equal(r.log.at(-1), 'paused');
+    const paused = await r.held();
+    // Paused, time-pos names the frame mpv queued next: with vo=null the one at or after the
+    // audio clock (up to a frame ahead of it), and the clock ran on until the pause got there.
+    within(paused, FRAME + pauseLatency, 'paused at the stopped position');
+    await sleep(500);
+    assert.equal((await r.held()).media, paused.media, 'paused: mpv stays');
+
+    r.daw.continue();
+    await r.playing();
+    assert.equal(r.show.state, 'playing');
+    assert.equal(r.log.at(-1), 'resumed');
+    const resumed = await r.sampleFor(1500, 100, (s) => within(s, FRAME, 'resumed with the transport'));
+    assert.ok(resumed[0]!.media - stoppedAt < 0.25, `resumed from the stopped position (${stoppedAt.toFixed(3)} s), not beyond: ${resumed[0]!.media} s`);
+    t.diagnostic(`stopped at ${stoppedAt.toFixed(3)} s of media: mpv paused at ${paused.media.toFixed(3)} s (${ms(paused.drift)}; the pause observed ${ms(pauseLatency)} after the Stop); ` +
+      `after Continue |drift| max ${ms(maxAbs(resumed.map((s) => s.drift)))}`);
+  });
+
+  it('SPP while stopped seeks mpv to the mapped time; a Start after a seek elsewhere does not fire the show', async (t) => {
+    await using r = await rig('seek');
+    await waitFor(() => r.mpvIs(true), 'the file loaded, paused');
+    const seekTo = async (beats: number) => {
+      r.daw.songPosition(beats);
+      await waitFor(async () => (await r.mpvIs(true)) && Math.abs((await r.held()).drift) <= FRAME / 2, `mpv within half a frame of beat ${beats}`, 5000);
+      return r.held();
+    };
+    const a = await seekTo(32); // bar 9: 16 s of media
+    assert.equal(a.expected, 16);
+    const b = await seekTo(90); // 45 s
+    assert.equal(b.expected, 45);
+    assert.equal(r.show.state, 'stopped');
+    assert.deepEqual(r.log, ['armed', 'disarmed', 'seeked', 'seeked']);
+
+    r.daw.start(); // not armed: must not fire from the top
+    await sleep(1000);
+    assert.equal(r.show.state, 'holding');
+    assert.ok(!r.log.includes('fired'));
+    assert.ok(r.warnings.some((w) => /Start while stopped away from the top/.test(w.message)), r.warnings.map((w) => w.message).join('; '));
+    assert.equal(await r.probe.getProperty('pause'), true, 'mpv did not start');
+    const holding = (await r.held()).media;
+    assert.ok(Math.abs(holding - 45) <= FRAME / 2, `nor move to the top: at ${holding} s`);
+
+    r.daw.stop();
+    r.daw.songPosition(0); // armed again: now Start fires
+    await waitFor(async () => r.show.armed && (await r.mpvIs(true)) && Math.abs((await r.held()).media) <= FRAME / 2, 'armed at the top');
+    r.daw.start();
+    await r.playing();
+    assert.equal(r.log.at(-1), 'fired');
+    t.diagnostic(`SPP 32 → mpv at ${a.media.toFixed(4)} s; SPP 90 → ${b.media.toFixed(4)} s; after the unarmed Start mpv held at ${holding.toFixed(4)} s`);
+  });
+
+  it('the transport runs 0.5 % fast for 60 s: mpv stays within one frame of it (speed nudges, no seek)', async (t) => {
+    await using r = await rig('drift', { rate: 1.005 });
+    await waitFor(() => r.mpvIs(true), 'the file loaded, paused');
+    r.daw.start();
+    await r.playing();
+    const samples: Array<Sample & { corrected: boolean; speed: number }> = [];
+    await r.sampleFor(60_000, 200, (s) => samples.push({ ...s, corrected: r.show.driftStats.speedCorrections > 0, speed: r.show.driftStats.speed }));
+    const stats = r.show.driftStats;
+    // Settled: from the first speed correction on (before it the drift is still growing towards
+    // the deadband, half a frame).
+    const settled = samples.filter((s) => s.corrected).map((s) => s.drift);
+    const all = samples.map((s) => s.drift);
+    t.diagnostic(`${samples.length} samples every 200 ms; |drift| after the first correction: max ${ms(maxAbs(settled))}, p99 ${ms(p99Abs(settled))} ` +
+      `(${settled.length} samples); whole run max ${ms(maxAbs(all))}; one frame ${ms(FRAME)}`);
+    t.diagnostic(`player: ${stats.checks} checks, ${stats.speedCorrections} speed corrections, ${stats.seekCorrections} seeks, speed now ${stats.speed}; ` +
+      `largest probe RTT ${(Math.max(...samples.map((s) => s.rttMicros)) / 1000).toFixed(1)} ms`);
+    const worst = samples.reduce((w, s, i) => (Math.abs(s.drift) > Math.abs(samples[w]!.drift) ? i : w), 0);
+    t.diagnostic(`around the worst sample (drift ms @ speed): ${samples.slice(Math.max(0, worst - 4), worst + 3).map((s) => `${(s.drift * 1000).toFixed(1)}@${s.speed}`).join(' ')}`);
+    assert.ok(stats.speedCorrections > 0, 'a transport 0.5 % off needs correcting');
+    assert.ok(settled.length > samples.length * 0.8, `corrected early: ${settled.length} of ${samples.length} samples after the first correction`);
+    assert.ok(maxAbs(settled) < FRAME, `max |drift| ${ms(maxAbs(settled))} ≥ one frame`);
+    assert.equal(stats.seekCorrections, 0, 'no visible jump');
+    // Without correction mpv would be 0.5 % × 60 s = 300 ms behind by now.
+    assert.ok(samples.at(-1)!.expected > 59, `the transport ran on: ${samples.at(-1)!.expected} s`);
+  });
+
+  it('mpv killed mid-show: restarted on the same socket, the player reconnects and resumes at the transport position', async (t) => {
+    await using r = await rig('restart');
+    await waitFor(() => r.mpvIs(true), 'the file loaded, paused');
+    r.daw.start();
+    await r.playing();
+    await sleep(2000);
+    await r.kill();
+    await waitFor(() => r.warnings.some((w) => /mpv went away/.test(w.message)), 'the player to notice');
+    assert.equal(r.show.state, 'playing', 'the show keeps its state');
+    await sleep(1000); // the transport plays on meanwhile
+
+    const restartedAt = hrClock.micros();
+    await r.restart();
+    await r.playing();
+    const playingAt = hrClock.micros();
+    assert.equal(r.show.state, 'playing');
+    const first = await r.sample();
+    assert.ok(first.expected > 3, `the transport played on (at ${first.expected} s)`);
+    assert.ok(Math.abs(first.drift) < 0.25, `resumed at the transport position, not the top: ${first.media} s vs ${first.expected} s`);
+    await sleep(1500); // the drift rule's first corrections (a reload and a seek cost a few ms)
+    const samples = await r.sampleFor(1500, 100, (s) => within(s, FRAME, 'after the restart'));
+    t.diagnostic(`restart → playing our file again: ${((playingAt - restartedAt) / 1000).toFixed(0)} ms (the client's reconnect backoff included); ` +
+      `first position ${ms(first.drift)} off; after settling max ${ms(maxAbs(samples.map((s) => s.drift)))}`);
+  });
+});
