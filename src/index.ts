@@ -25,6 +25,7 @@ export {
 } from './node/timing/precise-output.ts';
 export type { ThreadPriority } from './node/timing/thread-priority.ts';
 export { openNativeMidiOutput, listNativeMidiOutputs, NativeMidiOutput } from './node/midi/native-midi.ts';
+export { openNativeMidiInput, listNativeMidiInputs, NativeMidiInput } from './node/midi/native-midi-input.ts';
 export { nodePreciseTimers, type NodePreciseTimersOptions } from './node/timing/precise-timers.ts';
 export { nodeRuntime } from './node/link/node-runtime.ts';
 export { advertiseRtpMidi, browseRtpMidi, RtpMidiBrowser } from './node/rtpmidi/mdns.ts';

@@ -64,7 +64,12 @@ export async function openMidiSource(spec: MidiSourceSpec, o: MidiSourceOptions)
     const { openNativeMidiInput } = await import('../node/midi/native-midi-input.ts');
     const input = await openNativeMidiInput(spec.port, o.runtime.clock);
     input.on('warning', (w) => o.io.err(`${o.command}: warning: ${w.message}`));
-    o.onInput(input);
+    try {
+      o.onInput(input);
+    } catch (e) {
+      await input.close();
+      throw e;
+    }
     return {
       description: `MIDI input port ${JSON.stringify(input.name)}`,
       async close() {

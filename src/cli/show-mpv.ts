@@ -75,6 +75,8 @@ export async function openShowMpv(runtime: Runtime, o: ShowMpvOptions): Promise<
   client.on('state', onState);
 
   let closing = false;
+  /** A restart under way: close() waits for it, so no mpv is started behind our back. */
+  let restarting: Promise<void> | undefined;
   const restarts: number[] = [];
   const watch = (p: MpvProcess) => void p.exited.then(async (exit) => {
     if (closing) return;
@@ -89,16 +91,20 @@ export async function openShowMpv(runtime: Runtime, o: ShowMpvOptions): Promise<
       o.fatal.abort();
       return;
     }
-    try {
-      const next = await spawnMpv(spawnOptions);
-      proc = next;
-      if (closing) await next.close();
-      else watch(next);
-    } catch (e) {
-      if (closing) return;
-      io.err(`${cmd}: cannot start mpv again: ${(e as Error).message}`);
-      o.fatal.abort();
-    }
+    restarting = spawnMpv(spawnOptions).then(
+      async (next) => {
+        proc = next;
+        if (closing) await next.close();
+        else watch(next);
+      },
+      (e: unknown) => {
+        if (closing) return;
+        io.err(`${cmd}: cannot start mpv again: ${(e as Error).message}`);
+        o.fatal.abort();
+      },
+    );
+    await restarting;
+    restarting = undefined;
   });
   if (proc) watch(proc);
 
@@ -110,6 +116,7 @@ export async function openShowMpv(runtime: Runtime, o: ShowMpvOptions): Promise<
       closing = true;
       client.off('state', onState);
       await client.close();
+      await restarting; // a restart under way ends the mpv it started itself (closing is set)
       await proc?.close();
       await removeDir();
     },

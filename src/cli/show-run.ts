@@ -65,15 +65,17 @@ export async function runShow(cfg: ShowConfig, io: CommandIo): Promise<number> {
     await mpv.close();
     return 1;
   }
-  const show = new ShowPlayer(runtime, follow.transport, mpv.client, loaded.options);
-  const stopReports = report(show, mpv, marks, runtime, io, line);
-  show.open();
-  io.err(`showing ${loaded.description} in mpv at ${mpv.socketPath}${mpv.attached ? ' (attached)' : ''}; following ${follow.description}`);
+  let show: ShowPlayer | undefined;
+  let stopReports: (() => void) | undefined;
   try {
+    show = new ShowPlayer(runtime, follow.transport, mpv.client, loaded.options);
+    stopReports = report(show, mpv, marks, runtime, io, line);
+    show.open();
+    io.err(`showing ${loaded.description} in mpv at ${mpv.socketPath}${mpv.attached ? ' (attached)' : ''}; following ${follow.description}`);
     await runUntil(cfg.durationSeconds, io.signal, fatal.signal);
   } finally {
-    stopReports();
-    await show.close();
+    stopReports?.();
+    await show?.close();
     await follow.close();
     await mpv.close();
   }
@@ -154,8 +156,15 @@ async function openTransport(cfg: ShowConfig, runtime: Runtime, io: CommandIo, l
     const link = new Link({ runtime, yieldTies: true, startStopSync: true, ...(cfg.follow.interfaces ? { interfaces: cfg.follow.interfaces } : {}) });
     link.on('warning', warn);
     link.on('peers', (n) => io.err(`Link: ${n} peer(s)`));
-    link.enable();
-    const transport = new LinkShowTransport(link, { quantum: cfg.follow.quantum }).open();
+    let transport: LinkShowTransport;
+    try {
+      link.enable();
+      transport = new LinkShowTransport(link, { quantum: cfg.follow.quantum }).open();
+    } catch (e) {
+      await link.close();
+      throw e;
+    }
+    transport.on('warning', warn);
     transport.on('start', marks.mark('Start')).on('continue', marks.mark('Continue'));
     return {
       transport,

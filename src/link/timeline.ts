@@ -86,3 +86,8 @@ export function clampMicrosPerBeat(tempo: number): number {
   const max = bpmToMicrosPerBeat(MIN_BPM);
   return tempo < min ? min : tempo > max ? max : tempo;
 }
+
+/** Whether two timelines are the same three numbers (tempo, beat origin, time origin). Pure. */
+export function identicalTimelines(a: Timeline, b: Timeline): boolean {
+  return a.microsPerBeat === b.microsPerBeat && a.beatOrigin === b.beatOrigin && a.timeOrigin === b.timeOrigin;
+}

@@ -65,10 +65,6 @@ export function lineThrough(microBeats: number, timeMicros: number, microsPerBea
   return { microsPerBeat, beatOrigin: 0, timeOrigin: timeMicros - mulDivRound(microBeats, microsPerBeat, 1_000_000) };
 }
 
-export function sameLine(a: Timeline, b: Timeline): boolean {
-  return a.microsPerBeat === b.microsPerBeat && a.beatOrigin === b.beatOrigin && a.timeOrigin === b.timeOrigin;
-}
-
 export function positiveMicros(name: string, v: unknown): number {
   const x = finiteNumber(name, v);
   if (!(x > 0)) throw new RangeError(`${name} must be > 0 µs, got ${x}`);

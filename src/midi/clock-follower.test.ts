@@ -136,6 +136,20 @@ test('a jittered 120 bpm clock (0–2 ms): tempoBpm within 0.1 bpm after 2 beats
   }
 });
 
+test('a listener that throws (a consumer, a CLI line on a closed stdout) is a warning: the follower follows on', () => {
+  const { vt, follower, daw, warnings } = setup({}, { bpm: 120 });
+  follower.on('start', () => { throw new Error('EIO'); });
+  follower.on('tempo', () => { throw new Error('EIO'); });
+  daw.clockOn();
+  daw.play(2);
+  daw.start();
+  daw.play(2);
+  assert.equal(follower.playing, true);
+  assert.ok(Math.abs(follower.songPositionBeats - 2) < 0.1, `${follower.songPositionBeats}`);
+  assert.ok(warnings.some((w) => /a listener threw: EIO/.test(w.message)), warnings.map((w) => w.message).join('\n'));
+  void vt;
+});
+
 test('Start from 0: the first tick after Start is beat 0, each tick advances 1/24 beat, the timeline sits on the ticks', () => {
   const { vt, follower, daw, log } = setup({}, { bpm: 120 });
   const playing: boolean[] = [];

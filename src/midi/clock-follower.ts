@@ -47,12 +47,12 @@ import { timerPreciseTimers } from '../core/precise-timers.ts';
 import type { Clock, PreciseTimers, TimerHandle, Timers } from '../core/runtime.ts';
 import { WarningLimiter } from '../core/warning-limiter.ts';
 import { SessionState } from '../link/session-state.ts';
-import { beatsAtTime, bpmToMicrosPerBeat, clampBpm, withTempoAt } from '../link/timeline.ts';
+import { beatsAtTime, bpmToMicrosPerBeat, clampBpm, identicalTimelines, withTempoAt } from '../link/timeline.ts';
 import type { Timeline } from '../link/types.ts';
 import { stepMicroBeats } from '../sched/grid.ts';
 import type { TimelineSource } from '../sched/timeline-source.ts';
 import {
-  lineThrough, nonNegativeOrInfinity, positiveMicros, sameLine,
+  lineThrough, nonNegativeOrInfinity, positiveMicros,
   type MidiClockFollowerEvents, type MidiClockFollowerOptions,
 } from './clock-follower-types.ts';
 import type { MidiInput, MidiInputEvent } from './input.ts';
@@ -89,6 +89,7 @@ export class MidiClockFollower extends Emitter<MidiClockFollowerEvents> implemen
   private readonly inputs = new Set<MidiInput>();
   private readonly onMessage = (e: MidiInputEvent) => this.receive(e);
   private opened = false;
+  private reportingListenerError = false;
   private isClosed = false;
 
   // Transport.
@@ -257,7 +258,7 @@ export class MidiClockFollower extends Emitter<MidiClockFollowerEvents> implemen
     if (!(state instanceof SessionState)) throw new TypeError('commitAppSessionState takes a SessionState');
     const o = state.origin;
     const t = state.timeline;
-    const same = o !== undefined && sameLine(o.timeline, t) && o.isPlaying === state.isPlaying && o.timeForIsPlaying === state.timeForIsPlaying();
+    const same = o !== undefined && identicalTimelines(o.timeline, t) && o.isPlaying === state.isPlaying && o.timeForIsPlaying === state.timeForIsPlaying();
     if (!same) this.warn('E_STATE', 'commitAppSessionState ignored: a followed MIDI clock leads its tempo, beats and transport');
   }
 
@@ -490,6 +491,17 @@ export class MidiClockFollower extends Emitter<MidiClockFollowerEvents> implemen
   }
 
   // ---- helpers --------------------------------------------------------------------------
+
+  /** A throwing listener (a consumer's, a CLI line on a closed stdout) becomes a `warning`, never a throw in the MIDI receive path. */
+  protected override onListenerError(err: unknown): void {
+    if (this.reportingListenerError) return;
+    this.reportingListenerError = true;
+    try {
+      this.warn('E_STATE', `a listener threw: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.reportingListenerError = false;
+    }
+  }
 
   private warn(code: PhaselockErrorCode, message: string): void {
     const admitted = this.warnings.admit(message, this.clock.micros());

@@ -23,6 +23,7 @@
  * @module
  */
 import type { SessionState } from '../link/session-state.ts';
+import { identicalTimelines } from '../link/timeline.ts';
 import type { Timeline } from '../link/types.ts';
 import { beatBoundary, MICRO_BEATS_PER_BEAT } from './grid.ts';
 
@@ -42,10 +43,6 @@ export interface BeatWindow {
   shiftMicroBeats: number;
   /** The session state the window was computed on. */
   state: SessionState;
-}
-
-function sameLine(a: Timeline, b: Timeline): boolean {
-  return a.microsPerBeat === b.microsPerBeat && a.beatOrigin === b.beatOrigin && a.timeOrigin === b.timeOrigin;
 }
 
 export class BeatCursor {
@@ -97,7 +94,7 @@ export class BeatCursor {
     if (!prev || !prevState) {
       change = 'first';
       from = beatBoundary(state, fromMicros, q);
-    } else if (sameLine(prev, tl)) {
+    } else if (identicalTimelines(prev, tl)) {
       change = 'none';
       from = this.toBeat;
     } else if (prev.microsPerBeat === tl.microsPerBeat && prev.timeOrigin === tl.timeOrigin) {

@@ -347,7 +347,9 @@ test('bad input never throws: implausible events and a target refusing the commi
   emit('start', { timeMicros: vt.micros(), positionBeats: NaN, beatTimeMicros: vt.micros(), wasArmed: true });
   emit('continue', { timeMicros: vt.micros(), positionBeats: 1e12, beatTimeMicros: vt.micros(), wasArmed: false });
   emit('start', null);
-  assert.ok(warnings.length >= 3, warnings.map((w) => w.message).join('\n'));
+  emit('stop', null);
+  emit('stop', { positionBeats: 0, beatTimeMicros: 1.5, byClockLoss: false });
+  assert.ok(warnings.length >= 5, warnings.map((w) => w.message).join('\n'));
   assert.equal(commits.filter((c) => c.kind !== 'tempo').length, 0);
   assert.ok(bridge.leading);
 });

@@ -211,8 +211,8 @@ export class ClockLinkBridge extends Emitter<ClockLinkBridgeEvents> {
     this.pending = undefined;
     // The follower's own stop when the clock stayed away: the session carries on alone. A
     // real Stop from the DAW reaches Link even while the ticks are missing.
-    if (e.byClockLoss === true || (!this.isLeading && e.byClockLoss === undefined)) return;
     if (!validEvent(e)) return this.warn('E_PROTOCOL', `a stop with ${describeEvent(e)} was not bridged`);
+    if (e.byClockLoss === true || (!this.isLeading && e.byClockLoss === undefined)) return;
     const s = this.target.captureAppSessionState();
     this.apply(s, () => s.setIsPlaying(false, e.beatTimeMicros), { kind: 'stop', timeMicros: e.beatTimeMicros, beat: e.positionBeats });
   }

@@ -11,7 +11,7 @@
  *   grows only if the drift does beyond twice the deadband — until the drift is back within half
  *   the deadband (hysteresis: no chatter at the edge) or has changed sign. Every change of speed
  *   costs a step: mpv re-times the audio it has buffered (its position moves by about the
- *   change × its buffer: a few ms for 1 %, ~20 ms for 5 %), so the rule changes speed as seldom
+ *   change × its buffer: 2–8 ms for 1 %, 22–24 ms for 5 %, bench/follow.ts), so the rule changes speed as seldom
  *   and as little as it can.
  * - A **trim** cancels a steady difference of rate (the DAW's clock 0.5 % fast against the
  *   sound card mpv plays on): at the end of each correction the rate the media needed over the

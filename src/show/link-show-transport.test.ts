@@ -60,6 +60,17 @@ describe('LinkShowTransport', () => {
     assert.equal(transport.positionBeats(vt.micros()), 4);
   });
 
+  it('a listener that throws is a warning, never a throw into the timeline', () => {
+    const { vt, timeline, transport } = local(120);
+    const warnings: string[] = [];
+    transport.on('warning', (w) => warnings.push(w.message));
+    transport.on('start', () => { throw new Error('boom'); });
+    vt.advance(100_000);
+    assert.doesNotThrow(() => setPlaying(timeline, true));
+    assert.equal(transport.playing, true);
+    assert.match(warnings.join('\n'), /a listener threw: boom/);
+  });
+
   it('a start on a bar starts there; stop pauses where it stopped, then rewinds to 0 so the next start fires again', () => {
     const { vt, timeline, transport, log } = local(120);
     vt.advance(4_000_000); // beat 8, a bar

@@ -41,8 +41,7 @@ import { finiteNumber } from '../core/checks.ts';
 import { Emitter } from '../core/emitter.ts';
 import { PhaselockError } from '../core/errors.ts';
 import type { SessionState } from '../link/session-state.ts';
-import { microBeatsToBeats } from '../link/timeline.ts';
-import type { Timeline } from '../link/types.ts';
+import { identicalTimelines, microBeatsToBeats } from '../link/timeline.ts';
 import { MICRO_BEATS_PER_BEAT, microBeatsAtTime, timeAtMicroBeats } from '../sched/grid.ts';
 import type { TimelineSource } from '../sched/timeline-source.ts';
 import { songOriginOfStart } from '../sched/transport.ts';
@@ -74,12 +73,15 @@ export interface LinkShowTransportEvents {
   stop: [event: LinkShowTransportEvent];
   position: [positionBeats: number, timeMicros: number];
   tempo: [bpm: number];
+  /** A listener threw (reported here, never thrown into the timeline's event path). */
+  warning: [error: PhaselockError];
   close: [];
 }
 
 export class LinkShowTransport extends Emitter<LinkShowTransportEvents> implements ShowTransport {
   readonly quantum: number;
   private playingNow = false;
+  private reportingListenerError = false;
   private bpm: number | undefined;
   /** The Link beat (µb) of song position 0, while playing. */
   private originMicroBeats = 0;
@@ -194,7 +196,7 @@ export class LinkShowTransport extends Emitter<LinkShowTransportEvents> implemen
   private current(): SessionState {
     const s = this.source.captureAppSessionState();
     const prev = this.line;
-    if (prev && !sameLine(prev.timeline, s.timeline) && prev.timeline.microsPerBeat === s.timeline.microsPerBeat) {
+    if (prev && !identicalTimelines(prev.timeline, s.timeline) && prev.timeline.microsPerBeat === s.timeline.microsPerBeat) {
       const now = this.source.clock.micros();
       const shift = microBeatsAtTime(s, now, this.quantum) - microBeatsAtTime(prev, now, this.quantum);
       if (Math.abs(shift) > RENUMBER_MIN_BEATS * MICRO_BEATS_PER_BEAT) this.originMicroBeats += shift;
@@ -202,8 +204,15 @@ export class LinkShowTransport extends Emitter<LinkShowTransportEvents> implemen
     this.line = s;
     return s;
   }
-}
 
-function sameLine(a: Timeline, b: Timeline): boolean {
-  return a.microsPerBeat === b.microsPerBeat && a.beatOrigin === b.beatOrigin && a.timeOrigin === b.timeOrigin;
+  /** A throwing listener becomes a `warning` (rate-limited); with nobody listening, it is dropped. */
+  protected override onListenerError(err: unknown): void {
+    if (this.reportingListenerError || this.listenerCount('warning') === 0) return;
+    this.reportingListenerError = true;
+    try {
+      this.emit('warning', new PhaselockError('E_STATE', `Link show transport: a listener threw: ${err instanceof Error ? err.message : String(err)}`));
+    } finally {
+      this.reportingListenerError = false;
+    }
+  }
 }

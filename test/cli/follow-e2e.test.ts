@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { midiSubsystemProblem } from '../../src/node/midi/native-midi.ts';
+import { resolve } from '../../src/cli/registry.ts';
+import { UsageError } from '../../src/cli/spec/parse.ts';
 import { BIN, ENV, exited, Lines, ROOT, runOffline } from './helpers.ts';
 import { freePortPair } from '../helpers/ports.ts';
 
@@ -47,12 +49,16 @@ describe('phaselock follow', () => {
     }
   });
 
-  it('bad --to-link options: exit 2 with the usage line, before anything is opened', async () => {
+  it('bad --to-link options: a usage error (exit 2 with the usage line), before anything is opened', () => {
+    // Parsed in-process: a --to-link that parsed would join Link, and this test runs outside a
+    // network namespace.
     for (const [args, msg] of [[['--quantum', '0'], /--quantum/], [['--join-wait', '11'], /--join-wait/], [['-i', 'nosuch0'], /names no interface of this machine/]] as const) {
-      const r = await runOffline(['follow', '--to-link', ...args]);
-      assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, msg);
-      assert.match(r.stderr, /usage: phaselock follow/);
+      assert.throws(() => resolve(['follow', '--to-link', ...args]), (e: unknown) => {
+        assert.ok(e instanceof UsageError, String(e));
+        assert.match(e.message, msg);
+        assert.match(e.usage, /usage: phaselock follow/);
+        return true;
+      });
     }
   });
 

@@ -171,20 +171,20 @@ describe('phaselock show --from rtpmidi (a DAW over RTP-MIDI on 127.0.0.1)', () 
   });
 
   it('bad input: a missing file, a bad cue list (each problem on its line), no mpv socket directory — exit 1, no stack trace', async () => {
-    const missing = await runOffline(['show', path.join(dir, 'nope.mp4'), '--from', 'rtpmidi:5004', '--no-advertise']);
+    const missing = await runOffline(['show', path.join(dir, 'nope.mp4'), '--from', 'rtpmidi:5004', '--address', '127.0.0.1', '--no-advertise']);
     assert.equal(missing.code, 1, missing.stderr);
     assert.match(missing.stderr, /^phaselock show: no such file: .*nope\.mp4$/m);
     const cues = path.join(dir, 'cues.json');
-    execFileSync('sh', ['-c', `printf '%s\\n' '{"cues": [' '{"at": "1.1", "do": "load", "file": "gone.mp4"},' '{"at": "0.5", "do": "pause"}' ']}' > ${cues}`]);
-    const bad = await runOffline(['show', cues, '--from', 'rtpmidi:5004', '--no-advertise']);
+    writeFileSync(cues, '{"cues": [\n{"at": "1.1", "do": "load", "file": "gone.mp4"},\n{"at": "0.5", "do": "pause"}\n]}\n');
+    const bad = await runOffline(['show', cues, '--from', 'rtpmidi:5004', '--address', '127.0.0.1', '--no-advertise']);
     assert.equal(bad.code, 1, bad.stderr);
     assert.match(bad.stderr, /cue list: 2 problems:\n {2}cue 1, line 2: file not found: .*gone\.mp4.*\n {2}cue 2, line 3: bad position "0\.5"/);
     const yamlCues = path.join(dir, 'cues.yaml');
     writeFileSync(yamlCues, 'cues:\n  # the opener\n  - { at: 1.1, do: load, file: gone.mp4 }\n  - at: 0.5\n    do: pause\n');
-    const badYaml = await runOffline(['show', yamlCues, '--from', 'rtpmidi:5004', '--no-advertise']);
+    const badYaml = await runOffline(['show', yamlCues, '--from', 'rtpmidi:5004', '--address', '127.0.0.1', '--no-advertise']);
     assert.equal(badYaml.code, 1, badYaml.stderr);
     assert.match(badYaml.stderr, /cue list: 2 problems:\n {2}cue 1, line 3: file not found: .*gone\.mp4.*\n {2}cue 2, line 4: bad position "0\.5"/);
-    const nodir = await runOffline(['show', media, '--from', 'rtpmidi:5004', '--no-advertise', '--mpv-socket', path.join(dir, 'no', 'such', 'mpv.sock')]);
+    const nodir = await runOffline(['show', media, '--from', 'rtpmidi:5004', '--address', '127.0.0.1', '--no-advertise', '--mpv-socket', path.join(dir, 'no', 'such', 'mpv.sock')]);
     assert.equal(nodir.code, 1, nodir.stderr);
     assert.match(nodir.stderr, /^phaselock show: spawnMpv: no directory /m);
     const usage = await runOffline(['show', media]);

@@ -187,8 +187,14 @@ const p99Abs = (v: readonly number[]) => {
   const sorted = v.map(Math.abs).sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
 };
+/**
+ * |drift| less what the probe cannot tell apart: the transport is read at the midpoint of the
+ * round trip, so mpv's reading may be from any moment within ±RTT/2 of it (on a loaded machine
+ * the RTT grows; the measurement's own error must not fail the player).
+ */
+const bound = (s: Sample) => Math.max(0, Math.abs(s.drift) - s.rttMicros / 2e6);
 const within = (s: Sample, tolerance: number, what: string) => {
-  assert.ok(Math.abs(s.drift) <= tolerance, `${what}: mpv at ${s.media.toFixed(4)} s, the transport at ${s.expected.toFixed(4)} s (${ms(s.drift)}; tolerance ${ms(tolerance)})`);
+  assert.ok(bound(s) <= tolerance, `${what}: mpv at ${s.media.toFixed(4)} s, the transport at ${s.expected.toFixed(4)} s (${ms(s.drift)}, probe RTT ${(s.rttMicros / 1000).toFixed(1)} ms; tolerance ${ms(tolerance)})`);
 };
 
 describe('ShowPlayer on a real mpv', () => {
@@ -235,8 +241,12 @@ describe('ShowPlayer on a real mpv', () => {
     // Paused, time-pos names the frame mpv queued next: with vo=null the one at or after the
     // audio clock (up to a frame ahead of it), and the clock ran on until the pause got there.
     within(paused, FRAME + pauseLatency, 'paused at the stopped position');
-    await sleep(500);
-    assert.equal((await r.held()).media, paused.media, 'paused: mpv stays');
+    // Paused, mpv stays: once any corrective seek has landed, two readings 500 ms apart agree.
+    await waitFor(async () => {
+      const a = await r.held();
+      await sleep(500);
+      return (await r.held()).media === a.media;
+    }, 'paused mpv to stand still', 5000);
 
     r.daw.continue();
     await r.playing();
@@ -292,6 +302,7 @@ describe('ShowPlayer on a real mpv', () => {
     // Settled: from the first speed correction on (before it the drift is still growing towards
     // the deadband, half a frame).
     const settled = samples.filter((s) => s.corrected).map((s) => s.drift);
+    const settledBound = samples.filter((s) => s.corrected).map(bound);
     const all = samples.map((s) => s.drift);
     t.diagnostic(`${samples.length} samples every 200 ms; |drift| after the first correction: max ${ms(maxAbs(settled))}, p99 ${ms(p99Abs(settled))} ` +
       `(${settled.length} samples); whole run max ${ms(maxAbs(all))}; one frame ${ms(FRAME)}`);
@@ -301,7 +312,7 @@ describe('ShowPlayer on a real mpv', () => {
     t.diagnostic(`around the worst sample (drift ms @ speed): ${samples.slice(Math.max(0, worst - 4), worst + 3).map((s) => `${(s.drift * 1000).toFixed(1)}@${s.speed}`).join(' ')}`);
     assert.ok(stats.speedCorrections > 0, 'a transport 0.5 % off needs correcting');
     assert.ok(settled.length > samples.length * 0.8, `corrected early: ${settled.length} of ${samples.length} samples after the first correction`);
-    assert.ok(maxAbs(settled) < FRAME, `max |drift| ${ms(maxAbs(settled))} ≥ one frame`);
+    assert.ok(maxAbs(settledBound) < FRAME, `max |drift| ${ms(maxAbs(settled))} (less the probe's ±RTT/2: ${ms(maxAbs(settledBound))}) ≥ one frame`);
     assert.equal(stats.seekCorrections, 0, 'no visible jump');
     // Without correction mpv would be 0.5 % × 60 s = 300 ms behind by now.
     assert.ok(samples.at(-1)!.expected > 59, `the transport ran on: ${samples.at(-1)!.expected} s`);

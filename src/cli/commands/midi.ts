@@ -83,34 +83,38 @@ exit 1 when the file cannot be read or the output cannot be opened or written.`,
 
 export const midiCommand = defineCommand({
   name: 'midi',
-  summary: 'list the MIDI ports --to can name',
+  summary: 'list the MIDI ports --to and --from midi: can name',
   description: `
-phaselock midi ports lists the MIDI output ports by index and name, as --to takes them
-(native MIDI through the optional dependency @julusian/midi); MIDI inputs are not listed: no
-command reads MIDI input yet. Exit 1 when there is no MIDI subsystem (on Linux the ALSA
-sequencer, /dev/snd/seq; containers usually have none) or @julusian/midi is not installed.`,
+phaselock midi ports lists the MIDI output ports by index and name, as --to takes them, and the
+input ports, as follow and show take them (--from midi:NAME or midi:INDEX); native MIDI through
+the optional dependency @julusian/midi. Exit 1 when there is no MIDI subsystem (on Linux the
+ALSA sequencer, /dev/snd/seq; containers usually have none) or @julusian/midi is not installed.`,
   positionals: [{
     name: 'what', value: 'ports', type: 'string', choices: () => ['ports'],
     help: 'what to list',
   }],
   options: {
-    json: { type: 'boolean', short: 'j', help: 'print {"outputs":[{"index":0,"name":"…"}],"inputs":null} (inputs: not read yet)' },
+    json: { type: 'boolean', short: 'j', help: 'print {"outputs":[{"index":0,"name":"…"}],"inputs":[…]}' },
   },
   async run({ options: o }, io) {
-    const { listNativeMidiOutputs } = await import('../../node/midi/native-midi.ts');
+    const [{ listNativeMidiOutputs }, { listNativeMidiInputs }] = await Promise.all([
+      import('../../node/midi/native-midi.ts'), import('../../node/midi/native-midi-input.ts'),
+    ]);
     let names: string[];
+    let inputs: string[];
     try {
       names = await listNativeMidiOutputs();
+      inputs = await listNativeMidiInputs();
     } catch (e) {
       io.err(`phaselock midi ports: ${(e as Error).message}`);
       return 1;
     }
     if (o.json) {
-      io.out(JSON.stringify({ outputs: names.map((name, index) => ({ index, name })), inputs: null }));
+      io.out(JSON.stringify({ outputs: names.map((name, index) => ({ index, name })), inputs: inputs.map((name, index) => ({ index, name })) }));
       return 0;
     }
     io.out(names.length > 0 ? `MIDI outputs (--to INDEX or NAME):\n${names.map((n, i) => `  ${i}  ${n}`).join('\n')}` : 'MIDI outputs: none (--to virtual:NAME makes one)');
-    io.out('MIDI inputs: not listed (no command reads MIDI input yet)');
+    io.out(inputs.length > 0 ? `MIDI inputs (--from midi:INDEX or midi:NAME):\n${inputs.map((n, i) => `  ${i}  ${n}`).join('\n')}` : 'MIDI inputs: none');
     return 0;
   },
 });
