@@ -15,7 +15,7 @@ import type { MpvProcess } from '../src/node/show/spawn-mpv.ts';
 import { MpvClient } from '../src/show/mpv-client.ts';
 import { ShowPlayer } from '../src/show/show-player.ts';
 import { hrClock } from '../src/node/host-clock.ts';
-import { BPM, dawAt, driftOf, mpvIs, sleep, startMpv, until } from './follow-show.ts';
+import { BPM, dawAt, driftOf, mpvIs, sleep, startMpv, until } from '../test/helpers/real-mpv.ts';
 import type { FakeShowTransport } from '../src/testing/fake-show-transport.ts';
 
 export interface DriftRun {

@@ -24,7 +24,7 @@ import { RtpMidiEndpoint } from '../src/rtpmidi/endpoint.ts';
 import type { RtpMidiSession } from '../src/rtpmidi/session.ts';
 import { MpvClient, type MpvRequestOptions } from '../src/show/mpv-client.ts';
 import { ShowPlayer } from '../src/show/show-player.ts';
-import { BPM, mpvIs, sleep, startMpv, until } from './follow-show.ts';
+import { BPM, mpvIs, sleep, startMpv, until } from '../test/helpers/real-mpv.ts';
 
 const HOST = '127.0.0.1';
 const TICK_MICROS = 60e6 / (BPM * 24);

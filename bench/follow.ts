@@ -21,7 +21,7 @@ import path from 'node:path';
 import { nodeRuntime } from '../src/node/link/node-runtime.ts';
 import { speedSteps, videoDrift } from './follow-drift.ts';
 import { startLatency } from './follow-latency.ts';
-import { fmtMs, makeMedia } from './follow-show.ts';
+import { fmtMs, makeMedia } from '../test/helpers/real-mpv.ts';
 import { lateJitter, table, TEMPO_HEAD, TEMPO_NOTES, tempoCondition, tempoRows, uniformJitter } from './follow-tempo.ts';
 import { max, median, quantile } from './stats.ts';
 

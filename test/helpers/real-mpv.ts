@@ -1,16 +1,16 @@
 /**
- * bench/follow.ts helpers: a headless mpv (`--vo=null --ao=null`), media made by mpv itself, a
+ * Real-mpv helpers for test/show and bench/follow.ts: a headless mpv (`--vo=null --ao=null`), media made by mpv itself, a
  * probe that reads where mpv stands, and a DAW transport whose clock may run off the host's.
  * @module
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { hrClock } from '../src/node/host-clock.ts';
-import { spawnMpv, type MpvProcess } from '../src/node/show/spawn-mpv.ts';
-import type { MpvClient } from '../src/show/mpv-client.ts';
-import type { ShowTransport } from '../src/show/show-transport.ts';
-import { FakeShowTransport } from '../src/testing/fake-show-transport.ts';
+import { hrClock } from '../../src/node/host-clock.ts';
+import { spawnMpv, type MpvProcess } from '../../src/node/show/spawn-mpv.ts';
+import type { MpvClient } from '../../src/show/mpv-client.ts';
+import type { ShowTransport } from '../../src/show/show-transport.ts';
+import { FakeShowTransport } from '../../src/testing/fake-show-transport.ts';
 
 export const FPS = 25;
 export const BPM = 120;
