@@ -118,8 +118,8 @@ let nextSid = 1;
 const sessions = new Map<number, BenchSession>();
 const endpoints = new Map<string, Endpoint>();
 
-/** Bytes per outgoing RTP-MIDI packet, per SSRC (counted while `counting`). */
-interface ByteStats {
+/** Bytes per outgoing RTP-MIDI packet, per SSRC (counted while `counting`); bench/rtpmidi.ts reads them. */
+export interface ByteStats {
   packets: number;
   bytes: number;
   journalBytes: number;

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { LinePeer, monoMicros, sleep, type PeerEvent, type Reply } from '../test/interop/harness.ts';
 import { DEFAULT_SEND_AHEAD_MICROS } from '../src/rtpmidi/index.ts';
 import { max, median, quantile } from './stats.ts';
+import type { ByteStats } from './rtpmidi-peer.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -374,18 +375,6 @@ function underLimit(points: RatePoint[]): { highest: number; interpolated: numbe
   let interpolated = NaN;
   if (above && below) interpolated = below.rate + ((CPU_LIMIT_PCT - worst(below)) * (above.rate - below.rate)) / (worst(above) - worst(below));
   return { highest, interpolated };
-}
-
-// ------------------------------------------------------------------------------------------
-// 5. Journal overhead
-
-interface ByteStats {
-  packets: number;
-  bytes: number;
-  journalBytes: number;
-  journalPackets: number;
-  guardPackets: number;
-  maxBytes: number;
 }
 
 // ------------------------------------------------------------------------------------------

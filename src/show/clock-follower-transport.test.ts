@@ -10,6 +10,7 @@ import { VirtualTime } from '../testing/virtual-time.ts';
 import { MpvClient } from './mpv-client.ts';
 import { ShowPlayer } from './show-player.ts';
 import type { ShowTransport } from './show-transport.ts';
+import { virtualRunner } from '../../test/helpers/show-rig.ts';
 
 // Compiles only while the follower fits the interface structurally (`npx tsc` checks tests too).
 const fits = (f: MidiClockFollower): ShowTransport => f;
@@ -30,14 +31,7 @@ describe('MidiClockFollower as a ShowTransport', () => {
       send(0xf8);
       ticker = vt.setTimeout(tick, 20_833); // 120 bpm
     };
-    const run = async (micros: number) => {
-      const end = vt.micros() + micros;
-      while (vt.micros() < end) {
-        await new Promise<void>((r) => setImmediate(r));
-        vt.advance(Math.min(1000, end - vt.micros()));
-      }
-      await new Promise<void>((r) => setImmediate(r));
-    };
+    const run = virtualRunner(vt);
     const opening = client.open();
     await run(10_000);
     await opening;

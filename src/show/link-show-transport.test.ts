@@ -12,6 +12,7 @@ import { VirtualTime } from '../testing/virtual-time.ts';
 import { LATE_START_MICROS, LinkShowTransport } from './link-show-transport.ts';
 import { MpvClient } from './mpv-client.ts';
 import { ShowPlayer } from './show-player.ts';
+import { virtualRunner } from '../../test/helpers/show-rig.ts';
 
 function local(bpm = 120) {
   const vt = new VirtualTime();
@@ -202,14 +203,7 @@ describe('LinkShowTransport under a ShowPlayer (FakeMpv)', () => {
     const log: string[] = [];
     show.on('armed', (x) => log.push(x ? 'armed' : 'disarmed'));
     for (const e of ['fired', 'paused', 'resumed', 'seeked'] as const) show.on(e, () => log.push(e));
-    const run = async (micros: number) => {
-      const end = vt.micros() + micros;
-      while (vt.micros() < end) {
-        await new Promise<void>((r) => setImmediate(r));
-        vt.advance(Math.min(1000, end - vt.micros()));
-      }
-      await new Promise<void>((r) => setImmediate(r));
-    };
+    const run = virtualRunner(vt);
     const opening = client.open();
     await run(10_000);
     await opening;

@@ -45,17 +45,7 @@ function assertInterfaceError(r: RunResult, what: RegExp, command: string): void
 
 describe('-i in a network namespace', () => {
   let ns: Netns;
-  /** Runs `ip args` inside the namespace; resolves with its stdout, throws unless it succeeds. */
-  const ip = async (...args: string[]): Promise<string> => {
-    const child = ns.exec('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    if (code !== 0) throw new Error(`ip ${args.join(' ')}: ${err.trim()}`);
-    return out;
-  };
+  const ip = (...args: string[]): Promise<string> => ns.ip(...args);
 
   before(async () => {
     ns = await Netns.create('plif');

@@ -21,6 +21,19 @@ export interface RigOptions {
   open?: boolean;
 }
 
+/** `run(µs, step)`: virtual time runs `micros` in `step` steps (default 1 ms), promises settling between. */
+export function virtualRunner(vt: VirtualTime): (micros: number, step?: number) => Promise<void> {
+  const flush = () => new Promise<void>((r) => setImmediate(r));
+  return async (micros, step = 1000) => {
+    const end = vt.micros() + micros;
+    while (vt.micros() < end) {
+      await flush();
+      vt.advance(Math.min(step, end - vt.micros()));
+    }
+    await flush();
+  };
+}
+
 export async function showRig(options: RigOptions = {}) {
   const vt = new VirtualTime();
   const streams = new FakeStreams(vt);
@@ -34,16 +47,7 @@ export async function showRig(options: RigOptions = {}) {
   for (const e of ['fired', 'paused', 'resumed', 'seeked'] as const) show.on(e, () => log.push(e));
   show.on('cue', (c) => log.push(`cue ${c.do}@${c.atBeats}`));
   show.on('warning', (w) => warnings.push(w));
-  const flush = () => new Promise<void>((r) => setImmediate(r));
-  /** Virtual time runs `micros` in `step` steps, promises settling between. */
-  const run = async (micros: number, step = 1000) => {
-    const end = vt.micros() + micros;
-    while (vt.micros() < end) {
-      await flush();
-      vt.advance(Math.min(step, end - vt.micros()));
-    }
-    await flush();
-  };
+  const run = virtualRunner(vt);
   const opening = client.open();
   await run(10_000);
   await opening;

@@ -228,6 +228,18 @@ export class Netns implements AsyncDisposable {
     return child;
   }
 
+  /** Runs `ip args` inside the namespace; resolves with its stdout, throws with its stderr unless it succeeds. */
+  async ip(...args: string[]): Promise<string> {
+    const child = this.exec('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (code !== 0) throw new Error(`ip ${args.join(' ')} in ${this.name}: ${err.trim()}`);
+    return out;
+  }
+
   /**
    * Stops every process spawned here (SIGTERM, then SIGKILL after `graceMs`), kills any
    * stragglers still inside the namespace, and deletes it. Idempotent.

@@ -24,17 +24,6 @@ async function browse(peer: LinePeer, ms: number): Promise<Session[]> {
   return (await peer.command(`browse ${ms}`, ms + 5000)).sessions as Session[];
 }
 
-/** Runs `ip args` inside `ns`; throws with its stderr unless it succeeds. */
-async function ip(ns: Netns, ...args: string[]): Promise<string> {
-  const child = ns.exec('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`ip ${args.join(' ')} in ${ns.name}: ${err.trim()}`);
-  return out;
-}
 
 describe('mDNS on a loopback-only host (one namespace, lo only)', () => {
   let ns: Netns;
@@ -100,13 +89,13 @@ describe('mDNS across a veth link (two namespaces)', () => {
   before(async () => {
     a = await Netns.create('plmdnsa');
     b = await Netns.create('plmdnsb');
-    await ip(a, 'link', 'add', 'mda', 'type', 'veth', 'peer', 'name', 'mdb', 'netns', b.name);
-    await ip(a, 'addr', 'add', '10.213.0.1/24', 'dev', 'mda');
-    await ip(b, 'addr', 'add', '10.213.0.2/24', 'dev', 'mdb');
-    await ip(a, 'link', 'set', 'mda', 'up');
-    await ip(b, 'link', 'set', 'mdb', 'up');
+    await a.ip('link', 'add', 'mda', 'type', 'veth', 'peer', 'name', 'mdb', 'netns', b.name);
+    await a.ip('addr', 'add', '10.213.0.1/24', 'dev', 'mda');
+    await b.ip('addr', 'add', '10.213.0.2/24', 'dev', 'mdb');
+    await a.ip('link', 'set', 'mda', 'up');
+    await b.ip('link', 'set', 'mdb', 'up');
     for (const [ns, dev] of [[a, 'mda'], [b, 'mdb']] as const) {
-      await waitFor(async () => /LOWER_UP/.test(await ip(ns, '-o', 'link', 'show', dev)), { what: `${dev} running` });
+      await waitFor(async () => /LOWER_UP/.test(await ns.ip('-o', 'link', 'show', dev)), { what: `${dev} running` });
     }
   });
   after(async () => {
